@@ -1,0 +1,6 @@
+"""Placeholder while this page is being built (replaced before it lands)."""
+
+import streamlit as st
+
+st.title("training")
+st.info("This page is being built.")
