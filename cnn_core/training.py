@@ -315,6 +315,11 @@ def train(model, train_data, validation_data=None, *, epochs: int = 5, batch_siz
     with strategy.scope():
         if not isinstance(model, keras.Model):
             model = model()
+        elif model.weights and not strategy.extended.variable_created_in_scope(model.weights[0].value):
+            raise ValueError(
+                f"the model's variables were created outside the scope of {type(strategy).__name__}; "
+                f"pass a function that builds the model (such as models.build_mnist_convnet) instead"
+            )
         model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss_for(model),
                       metrics=["accuracy"])
     input_shape = model.input_shape[1:]  # (H, W, C)
