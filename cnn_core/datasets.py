@@ -22,3 +22,6 @@ def load_mnist(path: str | Path = MNIST_PATH):
         raise FileNotFoundError(f"MNIST file not found at {path}; it ships in the repo's data/ folder")
     with np.load(path) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+# Image-folder data sets (zips of class folders, the cats-and-dogs download) live in folders.py.
+from cnn_core.folders import DatasetError, extract_image_zip, load_image_folder  # noqa: E402
