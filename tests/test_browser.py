@@ -61,7 +61,7 @@ def tab(browser):
 
 
 def _wait_until_settled(tab) -> None:
-    """Wait until the script has finished and stayed finished for QUIET_S seconds."""
+    """Wait until the script has finished, stayed finished for QUIET_S s, and every element is drawn."""
     finished = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
@@ -69,9 +69,12 @@ def _wait_until_settled(tab) -> None:
         tab.wait_for_selector(finished, state="attached", timeout=remaining_ms)
         time.sleep(QUIET_S)
         if tab.locator(finished).count() and not tab.locator('[data-testid="stStatusWidgetRunningIcon"]').count():
-            return
+            break
         if time.monotonic() > deadline:
             raise TimeoutError(f"the page kept running for more than {SETTLE_TIMEOUT_S} s")
+    # Widgets and charts load their code lazily and show a grey skeleton until it arrives.
+    tab.wait_for_selector('[data-testid="stMain"] [data-testid="stSkeleton"]', state="detached",
+                          timeout=max(1000, (deadline - time.monotonic()) * 1000))
 
 
 @pytest.fixture(scope="module")
