@@ -17,7 +17,10 @@ POOL_MODES = ("max", "average")
 
 def _pair(value, name: str) -> tuple[int, int]:
     """An int or a pair of ints -> (rows, cols), each a positive int."""
-    pair = (value, value) if np.isscalar(value) else tuple(value)
+    try:
+        pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    except TypeError:
+        pair = ()
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
         raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value!r}")
     if min(pair) < 1:

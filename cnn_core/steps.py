@@ -123,6 +123,7 @@ def _conv_frames(padded, kernels, bias, strides, shape) -> Iterator[ConvStep]:
                 patch = padded[top:top + kh, left:left + kw, :]  # (kh, kw, C_in)
                 products = patch * kernel
                 channel_sums = products.sum(axis=(0, 1))  # (C_in,)
+                products.flags.writeable = channel_sums.flags.writeable = False
                 value = float(channel_sums.sum() + bias[f])
                 progress.values[row, col, f] = value
                 yield ConvStep(index, total, f, row, col, top, left, patch, kernel, products,
