@@ -1,6 +1,227 @@
-"""Placeholder while this page is being built (replaced before it lands)."""
+"""Activation maps: what each conv and pooling layer sees in one picture, where the model looked
+(Grad-CAM), and what its filters respond to (gradient ascent). The seed's closing section, for
+the models this app has."""
 
+import numpy as np
 import streamlit as st
 
-st.title("activations")
-st.info("This page is being built.")
+from cnn_core import activations, images
+from pages import common
+
+SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
+SEED_MODEL = "Seed cats-vs-dogs architecture (untrained, random weights)"
+MAX_PATTERNS_PER_RUN = 32
+PATTERN_CACHE_KEY = "activations_filter_patterns"
+PATTERN_CACHE_SIZE = 256
+
+st.title("Activation maps")
+st.markdown(
+    "Run one picture through a convnet and look at what every **conv** and **pooling** layer "
+    "outputs, laid out 16 maps per row as in the seed. Early layers keep edges and most of the "
+    "picture; deeper layers keep fewer, sparser maps that fire only where the features they "
+    "learned appear. Then see **where the model looked** (Grad-CAM) and **what a filter "
+    "responds to** (gradient ascent)."
+)
+st.info(
+    "Only models that ship with the app or that you trained in this session can be opened here. "
+    "The page does not accept uploaded model files: deserializing a model file can run code "
+    "hidden in it, and Keras's `safe_mode` guard against that has had several bypasses."
+)
+
+
+@st.cache_resource(show_spinner="Building the seed's cats-vs-dogs convnet...")
+def seed_cats_dogs_model():
+    """The seed's architecture with random weights, shared read-only: shows its listing's shapes."""
+    from cnn_core import models
+
+    return models.build_cats_dogs_convnet()
+
+
+def model_choices() -> dict:
+    """Label -> (kind, name) for every model this visitor may open."""
+    choices = {
+        label: ("shipped", name)
+        for name, label in common.SHIPPED_MODELS.items()
+        if (common.MODELS_DIR / f"{name}.keras").exists()
+    }
+    for name, entry in common.session_models().items():
+        if entry.task in ("mnist", "folder"):
+            choices[f"{name} (trained this session)"] = ("session", name)
+    choices[SEED_MODEL] = ("seed", None)
+    return choices
+
+
+def load_choice(kind: str, name):
+    """(model, class names, input shape) for a choice from ``model_choices``."""
+    if kind == "session":
+        entry = common.session_models()[name]
+        return entry.model, list(entry.class_names), tuple(entry.input_shape)
+    if kind == "shipped":
+        model, class_names = common.shipped_model(name), [str(digit) for digit in range(10)]
+    else:
+        model, class_names = seed_cats_dogs_model(), ["cat", "dog"]
+    return model, class_names, tuple(model.inputs[0].shape[1:])
+
+
+def input_picture(source: str, grey_model: bool):
+    """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
+    if source == "MNIST test digit":
+        (_, _), (x_test, y_test) = common.mnist()
+        index = st.number_input("Test image index", 0, len(x_test) - 1, 0, key="activations_digit")
+        st.caption(f"Label: **{y_test[index]}**")
+        return x_test[index]
+    if source == "Sample cat photo":
+        return images.load_sample_photo(max_side=512)
+    if source == "Upload a picture":
+        picture = common.image_upload("Picture (PNG, JPEG, ...)", key="activations_upload", max_side=512)
+    else:
+        shot = st.camera_input("Take a picture", key="activations_camera")
+        picture = None
+        if shot is not None:
+            try:
+                picture = images.load_image(shot, max_side=512)
+            except images.ImageError as exc:
+                st.error(f"Could not use the camera picture: {exc}")
+    if picture is None:
+        st.info("Choose a picture to continue.")
+    elif grey_model and st.checkbox("Invert (MNIST digits are white on black)", value=True, key="activations_invert"):
+        picture = 255 - picture
+    return picture
+
+
+def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
+    """A small model input blown up with square pixels for display, uint8 (H, W, 3)."""
+    scale = activations.display_scale(image01.shape[1], target)
+    rgb = np.rint(np.repeat(image01, 3 // image01.shape[-1], axis=-1) * 255).astype(np.uint8)
+    return rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+# 1. The model and the picture.
+choices = model_choices()
+left, right = st.columns(2)
+label = left.selectbox("Model", list(choices), key="activations_model")
+if not any(kind == "shipped" for kind, _ in choices.values()):
+    left.caption("The shipped MNIST model is not in models/ yet; train one on the training pages to see a real one.")
+try:
+    model, class_names, input_shape = load_choice(*choices[label])
+except Exception as exc:  # A damaged model file or a model without an image input.
+    st.error(f"Could not open **{label}**: {exc}")
+    st.stop()
+if choices[label][0] == "seed":
+    left.warning("These weights are random: the maps show the seed's shapes, and the prediction is chance.")
+grey_model = input_shape[-1] == 1
+with right:
+    # One choice per kind of model, so a colour model opens on the cat and an MNIST one on a digit.
+    kind = "grey" if grey_model else "colour"
+    source = st.radio("Picture", SOURCES, index=0 if grey_model else 1, horizontal=True, key=f"activations_source_{kind}")
+    picture = input_picture(source, grey_model)
+if picture is None:
+    st.stop()
+try:
+    x = activations.prepare_image(picture, input_shape)  # (H, W, C) in [0, 1]
+    maps = activations.layer_activations(model, x)
+    probabilities = activations.class_probabilities(model, x)
+except ValueError as exc:
+    common.show_error(exc)
+    st.stop()
+if len(class_names) != len(probabilities):
+    class_names = [f"class {i}" for i in range(len(probabilities))]
+
+# 2. The prediction and where the model looked.
+st.header("Prediction and Grad-CAM")
+predicted = int(np.argmax(probabilities))
+shown, explained, overlay_column = st.columns(3)
+shown.image(enlarged(x), caption=f"What the model sees: {'x'.join(map(str, input_shape))}")
+with explained:
+    top = np.argsort(probabilities)[::-1][:3]
+    st.metric("Predicted class", class_names[predicted])
+    st.markdown("\n".join(f"- {class_names[i]}: {probabilities[i]:.1%}" for i in top))
+    choice = st.selectbox(
+        "Explain class", [-1, *range(len(class_names))], key="activations_cam_class",
+        format_func=lambda i: "the predicted class" if i < 0 else class_names[i],
+    )
+target = None if choice < 0 else choice
+heatmap = activations.grad_cam(model, x, class_index=target)
+cam_class = class_names[predicted if target is None else target]
+overlay_column.image(activations.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'")
+st.caption(
+    f"Grad-CAM weighs each map of the last conv layer ({heatmap.shape[0]}x{heatmap.shape[1]}) by how "
+    "much the class score grows with it, adds them up and keeps the positive part: red is where the "
+    "evidence for the class lies. An all-blue overlay means no position argues for that class."
+)
+
+# 3. Every layer's maps, as in the seed.
+st.header("Feature maps, layer by layer")
+per_row = st.slider("Maps per row", 4, 32, 16, key="activations_per_row")
+for name, activation in maps:
+    height, width, channels = activation.shape
+    grid = activations.activation_grid(activation, per_row)
+    flat = int(activations.flat_channels(activation).sum())
+    st.markdown(f"**{name}** · {height}x{width}x{channels}")
+    st.image(activations.grid_picture(grid, (height, width), activations.display_scale(grid.shape[1])))
+    if flat:
+        st.caption(f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing.")
+
+st.subheader("Zoom on one map")
+names = [name for name, _ in maps]
+zoom_left, zoom_right = st.columns([1, 3])
+zoom_layer = zoom_left.selectbox("Layer", names, key="activations_zoom_layer")
+zoom_maps = dict(maps)[zoom_layer]
+channel = zoom_left.number_input("Channel", 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}")
+values = zoom_maps[..., channel]
+zoom_left.markdown(f"min **{values.min():.4g}** · max **{values.max():.4g}** · mean **{values.mean():.4g}**")
+zoom_right.plotly_chart(activations.channel_figure(values, f"{zoom_layer}, channel {channel}"), key="activations_zoom_chart")
+
+# 4. The first layer's kernels.
+st.header("The first layer's kernels")
+st.markdown("Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it.")
+st.plotly_chart(activations.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
+
+# 5. Filter patterns by gradient ascent.
+st.header("What a filter responds to")
+st.markdown(
+    "Start from a grey picture with faint noise and change it, step by step, in the direction that "
+    "raises one filter's mean activation (Deep Learning with Python, 5.4.2). First-layer patterns "
+    "stay nearly flat: one 3x3 filter averaged over the whole picture only cares about the sum of "
+    "its weights. Deeper filters draw strokes and textures."
+)
+conv_names = activations.conv_layer_names(model, input_shape)
+p1, p2, p3 = st.columns(3)
+layer_name = p1.selectbox("Conv layer", conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
+filters = dict(maps)[layer_name].shape[-1]  # Every conv layer is among the maps above.
+first, last = p2.slider("Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}")
+steps = p3.slider("Ascent steps", 10, 100, activations.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
+wanted = list(range(first, last + 1))[:MAX_PATTERNS_PER_RUN]
+if last - first + 1 > MAX_PATTERNS_PER_RUN:
+    st.warning(f"Showing the first {MAX_PATTERNS_PER_RUN} filters of the range; narrow it to see others.")
+# Keyed by what the pattern depends on; a fingerprint rather than id(model), which Python reuses.
+cache = st.session_state.setdefault(PATTERN_CACHE_KEY, {})
+fingerprint = activations.model_fingerprint(model)
+
+
+def key_of(index: int) -> tuple:
+    return (fingerprint, layer_name, index, steps, activations.DEFAULT_ASCENT_STEP_SIZE)
+
+
+missing = [index for index in wanted if key_of(index) not in cache]
+if missing and st.button(f"Compute {len(missing)} filter pattern(s)", key="activations_pattern_go"):
+    bar = st.progress(0.0, text="Gradient ascent...")
+    for done, pattern in enumerate(activations.filter_patterns(model, layer_name, missing, steps=steps), start=1):
+        cache[key_of(pattern.filter_index)] = pattern
+        bar.progress(done / len(missing), text=f"Filter {pattern.filter_index}: done {done} of {len(missing)}")
+    while len(cache) > PATTERN_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    st.rerun()
+if missing:
+    st.caption("Press the button to compute the patterns (about a second per filter on a small model). Results are kept for this session.")
+else:
+    gallery = st.columns(8)
+    for slot, index in enumerate(wanted):
+        pattern = cache[key_of(index)]
+        picture = np.squeeze(pattern.image)
+        scale = activations.display_scale(picture.shape[1], 112)
+        gallery[slot % 8].image(
+            picture.repeat(scale, axis=0).repeat(scale, axis=1),
+            caption=f"filter {index} · {pattern.losses[0]:.2f} → {pattern.losses[-1]:.2f}",
+        )
+    st.caption("Under each pattern: the filter's mean response (before its ReLU) at the first and last step.")
