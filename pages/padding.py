@@ -1,6 +1,81 @@
-"""Placeholder while this page is being built (replaced before it lands)."""
+"""Padding: zeros around the input decide where the window may go, and so the output size."""
 
+import numpy as np
 import streamlit as st
 
-st.title("padding")
-st.info("This page is being built.")
+from cnn_core import figures, kernels, ops
+from pages import concept_ui as ui
+
+st.title("Padding")
+st.markdown(
+    "Without padding (**valid**) a k×k window fits only i − k + 1 times across an input of size i, "
+    "so every layer shrinks the map by k − 1 and the border pixels are seen by fewer windows than "
+    "the centre. **Zero padding** adds rows and columns of zeros around the input first. Keras's "
+    "**same** adds just enough that the output is ⌈i / s⌉ (for stride 1, the same size as the "
+    "input): k − 1 zeros in total per axis, and when that number is odd the extra zero goes to the "
+    "bottom and the right. An **explicit p** adds p zeros on every side, as in the formula "
+    "o = ⌊(i + 2p − k) / s⌋ + 1."
+)
+
+st.subheader("1. Pad a small input")
+left, middle, right = st.columns(3)
+size = left.slider("Input size i", 2, 10, 5, key="pad_size")
+kernel_size = middle.slider("Kernel size k", 1, 6, 3, key="pad_kernel", help="Even sizes show the uneven split.")
+strides = right.slider("Stride s", 1, 3, 1, key="pad_strides")
+padding = ui.padding_picker("pad", default="same")
+shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="kernel")
+if shape is not None:
+    top, bottom, lft, rgt = pads = ui.pad_amounts((size, size), kernel_size, strides, padding)
+    padded = ops.pad_input(ui.example_grid(size, size)[:, :, None], kernel_size, strides, padding)[:, :, 0]
+    last = ((shape[0] - 1) * strides, (shape[1] - 1) * strides, kernel_size, kernel_size)
+    figure = figures.padded_figure(padded, pads, windows=[(0, 0, kernel_size, kernel_size), last],
+                                   title=f"{size}×{size} input → {padded.shape[0]}×{padded.shape[1]} padded")
+    st.plotly_chart(figure, theme=None, key="pad_figure")
+    st.caption(
+        f"Zeros added: {top} on top, {bottom} at the bottom, {lft} on the left, {rgt} on the right (blue). "
+        "The bold window is the first position, the thin one the last; the dashed line is the real input."
+    )
+
+st.markdown("**The same input and kernel with each kind of padding:**")
+rows = ["| padding | zeros per side (before, after) | output size |", "|---|---|---|"]
+for option in ("valid", "same", 1, 2):
+    try:
+        out = ops.conv_output_size(size, kernel_size, strides, option)
+        amounts = ops.padding_amounts(size, kernel_size, strides, option)
+        rows.append(f"| {option!r} | {amounts} | {out} × {out} |")
+    except ValueError:
+        rows.append(f"| {option!r} | – | the window does not fit |")
+st.markdown("\n".join(rows))
+
+st.subheader("2. Border effects on a real photo")
+st.markdown(
+    "Zeros are not neutral. A blur next to the border averages real pixels with padded zeros, so "
+    "with **same** padding the outer rows and columns come out darker; an edge filter sees a jump "
+    "from the photo to zero and draws a frame that is not in the photo. **valid** avoids this by "
+    "dropping those positions, at the price of a smaller output."
+)
+left, right = st.columns(2)
+preset = left.selectbox("Kernel", ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen"),
+                        key="pad_photo_kernel")
+photo_k = right.radio("Kernel size", kernels.KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize",
+                      format_func=lambda k: f"{k}×{k}")
+photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
+kernel = kernels.preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
+valid = ui.conv2d(photo, kernel, np.zeros(1), 1, "valid")[:, :, 0]
+same = ui.conv2d(photo, kernel, np.zeros(1), 1, "same")[:, :, 0]
+sums_to_one = bool(np.isclose(kernel.sum(), 1.0))  # Blurs and sharpen keep brightness: use the photo's scale.
+st.plotly_chart(
+    figures.images_figure(
+        [photo[:, :, 0], valid, same],
+        [f"photo {photo.shape[0]}×{photo.shape[1]}", f"valid: {valid.shape[0]}×{valid.shape[1]}",
+         f"same: {same.shape[0]}×{same.shape[1]}"],
+        zmin=0.0 if sums_to_one else None, zmax=1.0 if sums_to_one else None,
+    ),
+    theme=None, key="pad_photo",
+)
+inner = photo_k // 2
+st.caption(
+    f"Mean of the top row of the 'same' output: {same[0].mean():.3f}; of row {inner}, the first row "
+    f"whose windows stay inside the photo: {same[inner].mean():.3f}. The photo's own top row: "
+    f"{photo[0, :, 0].mean():.3f}."
+)

@@ -1,6 +1,94 @@
-"""Placeholder while this page is being built (replaced before it lands)."""
+"""Stride: how far the window jumps between positions, and what that does to the output size."""
 
+from itertools import islice
+
+import numpy as np
 import streamlit as st
 
-st.title("stride")
-st.info("This page is being built.")
+from cnn_core import figures, ops, steps
+from pages import concept_ui as ui
+
+CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
+
+st.title("Stride")
+st.markdown(
+    "The **stride** s is the distance between two consecutive window positions. With s = 1 the "
+    "window visits every position; with s = 2 it skips every other one, so the output is about half "
+    "as wide and tall: a convolution with a stride **downsamples**, like pooling does. Keras's "
+    "default is `strides=1`."
+)
+
+
+def _load_example(padding: str) -> None:
+    st.session_state.update(CLASSIC, stride_padding=padding)
+
+
+st.markdown("**The classic example: a 5×5 input, a 3×3 window, stride 2.**")
+left, right = st.columns(2)
+left.button("Show it without padding (2×2)", on_click=_load_example, args=("valid",), key="stride_classic_valid")
+right.button("Show it with 'same' padding (3×3)", on_click=_load_example, args=("same",), key="stride_classic_same")
+with st.expander("The arithmetic, and why it is not 4×4"):
+    st.latex(r"\text{valid: } o = \left\lfloor \frac{5 + 2 \cdot 0 - 3}{2} \right\rfloor + 1 = 1 + 1 = 2")
+    st.latex(r"\text{same: } o = \left\lceil \frac{5}{2} \right\rceil = 3"
+             r" = \left\lfloor \frac{5 + 1 + 1 - 3}{2} \right\rfloor + 1")
+    st.markdown(
+        "With 'same' padding Keras adds one zero on each side, so each row of the padded input has 7 "
+        "cells and the window starts at columns 0, 2 and 4: three positions, a 3×3 output. The seed "
+        "note labels its stride-2 picture 4×4, which does not follow from the formula. Four positions "
+        "per row would start at 0, 2, 4 and 6 and end at column 8, so they need 9 cells: two zeros "
+        "on each side, p = 2, where ⌊(5 + 2·2 − 3) / 2⌋ + 1 = 4. (A 4×4 output is also what stride 1 "
+        "gives with a 2×2 window.)"
+    )
+
+st.subheader("Try your own numbers")
+cols = st.columns(3)
+size = cols[0].slider("Input size i", 3, 12, 5, key="stride_size")
+kernel_size = cols[1].slider("Window size k", 1, 5, 3, key="stride_kernel")
+strides = cols[2].slider("Stride s", 1, 4, 2, key="stride_strides")
+padding = ui.padding_picker("stride")
+shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="window")
+if shape is None:
+    st.stop()
+
+image = ui.example_grid(size, size)[:, :, None].astype(float)  # (i, i, 1)
+ones = np.ones((kernel_size, kernel_size, 1, 1))  # Each output is its window's sum.
+corners = [(f.top, f.left) for f in islice(steps.conv_steps(image, ones, None, strides, padding), ui.MAX_FRAMES)]
+pads = ui.pad_amounts(image.shape, kernel_size, strides, padding)
+padded = ops.pad_input(image, kernel_size, strides, padding)[:, :, 0]
+coverage = figures.window_coverage(padded.shape, corners, kernel_size)
+real = coverage[pads[0]:padded.shape[0] - pads[1], pads[2]:padded.shape[1] - pads[3]]
+windows = [(top, left, kernel_size, kernel_size) for top, left in corners]
+st.plotly_chart(
+    figures.padded_figure(padded, pads, windows=windows, coverage=coverage,
+                          title=f"The {len(corners)} windows visited (bold: the first)"),
+    theme=None, key="stride_windows",
+)
+
+unseen = int((real == 0).sum())
+if unseen:
+    padded_len = padded.shape[1]
+    last_end = (shape[1] - 1) * strides + kernel_size  # Cells covered up to the end of the last window.
+    reasons = []
+    if strides > kernel_size:
+        reasons.append(f"the stride s = {strides} is larger than the window k = {kernel_size}, so "
+                       f"{strides - kernel_size} column(s) and row(s) between two windows are jumped over")
+    if last_end < padded_len:
+        room = padded_len - kernel_size
+        reasons.append(
+            f"after the last window (padded columns {last_end - kernel_size} to {last_end - 1}) "
+            f"{padded_len - last_end} column(s) are left, too few for another jump: "
+            f"i + p_before + p_after − k = {room} is not a multiple of s = {strides}, and the floor "
+            f"in the formula drops the remainder {room % strides}"
+        )
+    st.warning(
+        f"{unseen} of the {size * size} input pixels (red ✕) are never inside any window: "
+        + "; and ".join(reasons) + ". Keras and TensorFlow ignore these pixels without a warning. "
+        "A stride that divides i + 2p − k, or 'same' padding, sees them all."
+    )
+else:
+    st.success(f"Every one of the {size * size} input pixels is inside at least one window.")
+
+st.subheader("Watch the window jump")
+st.caption("The kernel is all ones, so each output is the sum of its window: here the positions matter, "
+           "not the weights.")
+ui.conv_player(image, ones, np.zeros(1), strides, padding, ["input"], ["window sum"], key="stride")

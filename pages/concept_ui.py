@@ -1,0 +1,387 @@
+"""Widgets shared by the four concept pages: inputs, kernel editors, the output-size formula and
+the frame players.
+
+The pages stay short by calling these. Numbers come from ``cnn_core``; the players take their
+frames from ``conv_steps`` / ``pool_steps`` only (the first ``MAX_FRAMES`` of them) and draw them
+with ``cnn_core.figures``. Pure computations are cached with ``st.cache_data`` so that a rerun
+after a widget change only recomputes what that widget changed.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core import figures, images, kernels, ops, steps
+from pages import common
+
+MAX_FRAMES = 400
+PHOTO_SIZES = (8, 64)
+# The 5x5 grid and 3x3 "cross" kernel of the classic worked example; their valid convolution is
+# [[4, 3, 4], [2, 4, 3], [2, 3, 4]].
+CLASSIC_GRID = np.array([
+    [1, 1, 1, 0, 0],
+    [0, 1, 1, 1, 0],
+    [0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 0],
+    [0, 1, 1, 0, 0],
+])
+SOURCES = {
+    "grid": "Small grid (editable)",
+    "mnist": "MNIST digit",
+    "photo": "Sample photo (Chelsea the cat)",
+    "upload": "Upload an image",
+}
+RGB = ["R", "G", "B"]
+DEFAULT_FILTERS = ("cross (textbook)", "vertical edge", "horizontal edge", "sharpen")
+
+
+# Inputs ------------------------------------------------------------------------------------------
+
+
+def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLASSIC_GRID,
+               allow_color: bool = True) -> tuple[np.ndarray, list[str]] | None:
+    """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
+    left, right = st.columns([2, 1])
+    source = left.radio("Input", sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_source")
+    if source == "mnist":
+        return _mnist_input(key)
+    channels = 1
+    if allow_color:
+        channels = right.radio("Channels", (1, 3), horizontal=True, key=f"{key}_channels",
+                               format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)")
+    names = ["gray"] if channels == 1 else RGB
+    if source == "grid":
+        image = _grid_input(key, default_grid, channels)
+        return None if image is None else (image, names if channels == 3 else ["input"])
+    height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_size",
+                       help="Every output cell is one animation step, so small inputs animate best.")
+    mode = "L" if channels == 1 else "RGB"
+    if source == "photo":
+        return _photo(height, mode), names
+    uploaded = common.image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload",
+                                   mode=mode, max_side=512)
+    if uploaded is None:
+        st.info("Upload an image to use it here; until then the sample photo is used.")
+        return _photo(height, mode), names
+    return _scaled(uploaded, height), names
+
+
+def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
+    """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown."""
+    frame = pd.DataFrame(kernels.format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])],
+                         index=range(1, values.shape[0] + 1))
+    config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True,
+                            width="content")
+    try:
+        return kernels.parse_grid(edited.to_numpy().tolist())
+    except kernels.GridError as exc:
+        st.error(f"{label}: {exc}. Type a number such as 2, -0.5 or 1/9.")
+        return None
+
+
+def _grid_input(key: str, default_grid: np.ndarray, channels: int) -> np.ndarray | None:
+    left, right, _ = st.columns([1, 1, 2])
+    rows = left.number_input("Rows", 2, 12, default_grid.shape[0], key=f"{key}_rows")
+    cols = right.number_input("Columns", 2, 12, default_grid.shape[1], key=f"{key}_cols")
+    grids = []
+    for c, column in enumerate(st.columns(channels)):
+        with column:
+            name = f"channel {RGB[c]}" if channels == 3 else "input"
+            if channels == 3:
+                st.caption(name)
+            default = example_grid(rows, cols, c, default_grid)
+            grids.append(grid_editor(f"The {name} grid", default, f"{key}_grid_{rows}x{cols}_{c}"))
+    if any(g is None for g in grids):
+        return None
+    return np.stack(grids, axis=-1)  # (H, W, C)
+
+
+def example_grid(rows: int, cols: int, channel: int = 0, base: np.ndarray = CLASSIC_GRID) -> np.ndarray:
+    """``base`` when the size matches (channel 0), else small seeded integers 0..3."""
+    if base.shape == (rows, cols) and channel == 0:
+        return base
+    return np.random.default_rng(rows * 100 + cols * 10 + channel).integers(0, 4, (rows, cols))
+
+
+def _mnist_input(key: str) -> tuple[np.ndarray, list[str]]:
+    index = st.number_input("MNIST test image number", 0, 9999, 0, key=f"{key}_mnist",
+                            help="From the bundled MNIST test set (28 x 28, one channel).")
+    digit, label = _mnist_digit(index)
+    st.caption(f"Test image {index}, labelled **{label}**, scaled to [0, 1]; MNIST has one channel.")
+    return digit, ["gray"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _mnist_digit(index: int) -> tuple[np.ndarray, int]:
+    (_, _), (x_test, y_test) = common.mnist()
+    return x_test[index, :, :, None] / 255.0, int(y_test[index])  # (28, 28, 1)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _photo(height: int, mode: str) -> np.ndarray:
+    return _scaled(images.load_sample_photo(mode=mode, max_side=512), height)
+
+
+def sample_photo(size: tuple[int, int], mode: str = "RGB") -> np.ndarray:
+    """The sample photo resized to (height, width), float in [0, 1], (H, W, C)."""
+    return _resized_photo(size, mode)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _resized_photo(size: tuple[int, int], mode: str) -> np.ndarray:
+    photo = images.resize(images.load_sample_photo(mode=mode, max_side=512), size)
+    return photo.reshape(*size, -1) / 255.0
+
+
+def _scaled(image: np.ndarray, height: int) -> np.ndarray:
+    """uint8 (H, W[, C]) -> float (height, width, C) in [0, 1], keeping the aspect ratio."""
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    small = images.resize(image, (height, width))
+    return small.reshape(height, width, -1) / 255.0
+
+
+# Kernels, padding, formula -----------------------------------------------------------------------
+
+
+def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
+    """Kernel size, number of filters, and per filter a preset, a bias and editable numbers.
+
+    Returns (kernels (k, k, C_in, F), bias (F,), filter names), or None when a cell is not a number.
+    """
+    left, right, _ = st.columns([1, 1, 1])
+    size = left.radio("Kernel size", kernels.KERNEL_SIZES, horizontal=True, key=f"{key}_ksize",
+                      format_func=lambda k: f"{k}×{k}")
+    count = right.slider("Number of filters", 1, max_filters, 2, key=f"{key}_filters",
+                         help="Each filter gives one feature map (one output channel).")
+    bank, biases, names = [], [], []
+    for f, tab in enumerate(st.tabs([f"Filter {f + 1}" for f in range(count)])):
+        with tab:
+            left, right, _ = st.columns([2, 1, 1])
+            preset = left.selectbox("Preset", kernels.PRESETS, key=f"{key}_preset_{f}",
+                                    index=kernels.PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]))
+            biases.append(right.number_input("Bias", -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
+            default = kernels.preset_kernel(preset, size, len(channel_names), seed=f)
+            slices = []
+            for c, column in enumerate(st.columns(len(channel_names))):
+                with column:
+                    if len(channel_names) > 1:
+                        st.caption(f"weights for channel {channel_names[c]}")
+                    editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
+                    label = f"Filter {f + 1}" + (f", channel {channel_names[c]}" if len(channel_names) > 1 else "")
+                    slices.append(grid_editor(label, default[:, :, c], editor_key))
+            if any(s is None for s in slices):
+                return None
+            bank.append(np.stack(slices, axis=-1))  # (k, k, C_in)
+            names.append(f"filter {f + 1}: {preset}")
+    return np.stack(bank, axis=-1), np.array(biases), names  # (k, k, C_in, F), (F,)
+
+
+def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
+    """"valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
+    options = ("valid", "same", "explicit p")
+    choice = st.radio("Padding", options, index=options.index(default), horizontal=True, key=f"{key}_padding",
+                      help="valid: no padding. same: Keras pads so that output = ceil(input / stride). "
+                           "explicit p: p zeros on every side.")
+    if choice != "explicit p":
+        return choice
+    return st.slider("p (zeros on every side)", 0, max_explicit, 1, key=f"{key}_p")
+
+
+def output_size_latex(input_size: int, kernel_size: int, strides: int, padding) -> str:
+    """The output-size formula with these numbers filled in, as LaTeX (raises ValueError if no fit)."""
+    out = ops.conv_output_size(input_size, kernel_size, strides, padding)
+    i, k, s = input_size, kernel_size, strides
+    if padding == "same":
+        before, after = ops.same_padding(i, k, s)
+        return (rf"o = \left\lceil \frac{{i}}{{s}} \right\rceil = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil"
+                rf" = {out} \quad\text{{(zeros added: {before} before, {after} after; }}"
+                rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}\text{{)}}")
+    p = 0 if padding == "valid" else int(padding)
+    exact = (i + 2 * p - k) / s
+    return (rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+            rf" = \lfloor {figures.format_value(exact, 3)} \rfloor + 1 = {out}")
+
+
+def show_output_size(input_shape: tuple[int, int], kernel_size: int, strides: int, padding,
+                     channels: int | None = None, what: str = "window") -> tuple[int, int] | None:
+    """Show o = floor((i + 2p - k) / s) + 1 with the user's numbers; None with a warning if no fit."""
+    try:
+        rows = output_size_latex(input_shape[0], kernel_size, strides, padding)
+        cols = output_size_latex(input_shape[1], kernel_size, strides, padding)
+        shape = ops.output_shape(input_shape, kernel_size, strides, padding)
+    except ValueError:
+        p = 0 if padding == "valid" else padding
+        st.warning(
+            f"A {kernel_size}×{kernel_size} {what} does not fit in a {input_shape[0]}×{input_shape[1]} input "
+            f"with padding {p!r}: the formula needs i + 2p ≥ k, and here "
+            f"{min(input_shape)} + 2·{0 if padding == 'valid' else p} < {kernel_size}. Choose a smaller "
+            f"{what}, a bigger input, or padding ('same' always fits)."
+        )
+        return None
+    st.latex(rf"\text{{rows: }} {rows}")
+    if input_shape[0] != input_shape[1]:
+        st.latex(rf"\text{{columns: }} {cols}")
+    extra = f" × {channels}" if channels is not None else ""
+    st.markdown(f"**Output shape: {shape[0]} × {shape[1]}{extra}** "
+                f"(input {input_shape[0]} × {input_shape[1]}, window {kernel_size}, stride {strides}, "
+                f"padding {padding!r})")
+    return shape
+
+
+# Players -----------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def conv2d(image: np.ndarray, kernel_bank: np.ndarray, bias: np.ndarray, strides: int, padding) -> np.ndarray:
+    """Cached ``cnn_core.conv2d``: (H, W, C_in) x (k, k, C_in, F) -> (H_out, W_out, F)."""
+    return ops.conv2d(image, kernel_bank, bias, strides, padding)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pool2d(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str) -> np.ndarray:
+    """Cached ``cnn_core.pool2d``."""
+    return ops.pool2d(x, pool_size, strides, padding, mode)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _conv_frames(image, kernel, bias, strides, padding) -> tuple[list, int]:
+    frames = list(islice(steps.conv_steps(image, kernel, bias, strides, padding), MAX_FRAMES))
+    return frames, frames[0].total
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _pool_frames(x, pool_size, strides, padding, mode) -> tuple[list, int]:
+    frames = list(islice(steps.pool_steps(x, pool_size, strides, padding, mode), MAX_FRAMES))
+    return frames, frames[0].total
+
+
+def pad_amounts(shape, kernel_size: int, strides: int, padding) -> tuple[int, int, int, int]:
+    """Zeros added (top, bottom, left, right) to an input of ``shape`` (H, W, ...)."""
+    return (*ops.padding_amounts(shape[0], kernel_size, strides, padding),
+            *ops.padding_amounts(shape[1], kernel_size, strides, padding))
+
+
+def conv_player(image: np.ndarray, kernel_bank: np.ndarray, bias: np.ndarray, strides: int, padding,
+                channel_names: list[str], filter_names: list[str], key: str) -> None:
+    """Play (in the browser) and step through (exactly) the convolution of one chosen filter."""
+    count = kernel_bank.shape[3]
+    left, right = st.columns(2)
+    f = left.selectbox("Filter to animate", range(count), format_func=lambda i: filter_names[i],
+                       key=f"{key}_anim_filter") if count > 1 else 0
+    c = right.radio("Input channel shown", range(len(channel_names)), format_func=lambda i: channel_names[i],
+                    horizontal=True, key=f"{key}_anim_channel") if len(channel_names) > 1 else 0
+    frames, total = _conv_frames(image, kernel_bank[..., f:f + 1], bias[f:f + 1], strides, padding)
+    padded = ops.pad_input(image, kernel_bank.shape[0], strides, padding)
+    pads = pad_amounts(image.shape, kernel_bank.shape[0], strides, padding)
+    _frames_note(len(frames), total, "feature map")
+    play, step = st.tabs(["▶ Play", "🔍 Step by step"])
+    with play:
+        st.plotly_chart(figures.conv_player_figure(frames, padded, pads, c, channel_names), theme=None,
+                        key=f"{key}_player")
+    with step:
+        _conv_stepper(frames, padded, pads, c, channel_names, key)
+
+
+def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str, key: str) -> None:
+    """Play (in the browser) and step through (exactly) the pooling of the first channel of x."""
+    frames, total = _pool_frames(x[:, :, :1], pool_size, strides, padding, mode)
+    padded = ops.pad_input(x[:, :, :1].astype(float), pool_size, strides, padding, value=np.nan)[:, :, 0]
+    pads = pad_amounts(x.shape, pool_size, strides, padding)
+    _frames_note(len(frames), total, "pooled map")
+    play, step = st.tabs(["▶ Play", "🔍 Step by step"])
+    with play:
+        st.plotly_chart(figures.pool_player_figure(frames, padded, pads), theme=None, key=f"{key}_player")
+    with step:
+        _pool_stepper(frames, padded, pads, key)
+
+
+def _frames_note(shown: int, total: int, what: str) -> None:
+    if total > shown:
+        st.info(f"This {what} has {total} cells, one animation step each; the player shows the first "
+                f"{shown} steps to stay quick. The full result below is computed in one go.")
+
+
+def _step_index(frames: list, key: str) -> int:
+    """A slider with back / forward buttons over the frames -> the chosen frame's index."""
+    slider_key = f"{key}_step"
+    last = len(frames)
+    st.session_state[slider_key] = min(max(st.session_state.get(slider_key, 1), 1), last)
+    if last == 1:
+        return 0
+    back, forward, _ = st.columns([1, 1, 4])
+    back.button("◀ Back", key=f"{key}_back", on_click=_move, args=(slider_key, -1, last), width="stretch")
+    forward.button("Forward ▶", key=f"{key}_forward", on_click=_move, args=(slider_key, 1, last), width="stretch")
+    return st.slider("Step", 1, last, key=slider_key) - 1
+
+
+def _move(slider_key: str, delta: int, last: int) -> None:
+    st.session_state[slider_key] = min(max(st.session_state[slider_key] + delta, 1), last)
+
+
+@st.fragment
+def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
+    frame = frames[_step_index(frames, key)]
+    st.plotly_chart(figures.conv_player_figure([frame], padded, pads, channel, channel_names), theme=None,
+                    key=f"{key}_still")
+    for line in conv_step_latex(frame, channel_names):
+        st.latex(line)
+
+
+@st.fragment
+def _pool_stepper(frames, padded, pads, key) -> None:
+    frame = frames[_step_index(frames, key)]
+    st.plotly_chart(figures.pool_player_figure([frame], padded, pads), theme=None, key=f"{key}_still")
+    st.latex(pool_step_latex(frame))
+
+
+def _bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None = None) -> str:
+    rows = []
+    for i, row in enumerate(np.asarray(values, dtype=float).tolist()):
+        cells = [figures.format_value(v, decimals) or r"\cdot" for v in row]
+        if mark is not None and i == mark[0]:
+            cells[mark[1]] = rf"\boxed{{{cells[mark[1]]}}}"
+        rows.append(" & ".join(cells))
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[str]:
+    """The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias."""
+    fmt = lambda v: figures.format_value(v, decimals)  # noqa: E731 - a local shorthand
+    kh, kw, channels = frame.patch.shape
+    lines = []
+    for c in range(channels):
+        sub = rf"_{{\text{{{channel_names[c]}}}}}" if channels > 1 else ""
+        line = (rf"{_bmatrix(frame.patch[:, :, c], decimals)} \odot {_bmatrix(frame.kernel[:, :, c], decimals)}"
+                rf" = {_bmatrix(frame.products[:, :, c], decimals)}"
+                rf" \;\Rightarrow\; \Sigma{sub} = {fmt(frame.channel_sums[c])}")
+        lines.append(line)
+        if kh * kw <= 9:
+            terms = " + ".join(rf"{_paren(fmt(p))} \cdot {_paren(fmt(k))}"
+                               for p, k in zip(frame.patch[:, :, c].ravel(), frame.kernel[:, :, c].ravel()))
+            lines.append(rf"\Sigma{sub} = {terms} = {fmt(frame.channel_sums[c])}")
+    sums = " + ".join(_paren(fmt(s)) for s in frame.channel_sums)
+    lines.append(rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
+                 rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}")
+    return lines
+
+
+def pool_step_latex(frame, decimals: int = 2) -> str:
+    """The arithmetic of one ``PoolStep`` as LaTeX (padded cells shown as dots and left out)."""
+    fmt = lambda v: figures.format_value(v, decimals)  # noqa: E731 - a local shorthand
+    real = [fmt(v) for v in frame.window.ravel() if np.isfinite(v)]
+    matrix = _bmatrix(frame.window, decimals, mark=frame.argmax)
+    if frame.mode == "max":
+        how = rf"\max({', '.join(real)})"
+    else:
+        how = rf"\frac{{{' + '.join(_paren(v) for v in real)}}}{{{frame.count}}}"
+    return rf"\text{{out}}[{frame.row}, {frame.col}] = {how} = \mathbf{{{fmt(frame.value)}}} \qquad {matrix}"
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
