@@ -9,7 +9,7 @@ from cnn_core import activations, images
 from pages import common
 
 SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
-SEED_MODEL = "Seed cats-vs-dogs architecture (untrained, random weights)"
+SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
 MAX_PATTERNS_PER_RUN = 32
 PATTERN_CACHE_KEY = "activations_filter_patterns"
 PATTERN_CACHE_SIZE = 256
@@ -83,7 +83,7 @@ def input_picture(source: str, grey_model: bool):
             except images.ImageError as exc:
                 st.error(f"Could not use the camera picture: {exc}")
     if picture is None:
-        st.info("Choose a picture to continue.")
+        st.info("Upload a picture to continue." if source == "Upload a picture" else "Take a photo to continue.")
     elif grey_model and st.checkbox("Invert (MNIST digits are white on black)", value=True, key="activations_invert"):
         picture = 255 - picture
     return picture
@@ -131,7 +131,7 @@ if len(class_names) != len(probabilities):
 st.header("Prediction and Grad-CAM")
 predicted = int(np.argmax(probabilities))
 shown, explained, overlay_column = st.columns(3)
-shown.image(enlarged(x), caption=f"What the model sees: {'x'.join(map(str, input_shape))}")
+shown.image(enlarged(x), caption=f"What the model sees: {'x'.join(map(str, input_shape))}", width=280)
 with explained:
     top = np.argsort(probabilities)[::-1][:3]
     st.metric("Predicted class", class_names[predicted])
@@ -143,7 +143,7 @@ with explained:
 target = None if choice < 0 else choice
 heatmap = activations.grad_cam(model, x, class_index=target)
 cam_class = class_names[predicted if target is None else target]
-overlay_column.image(activations.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'")
+overlay_column.image(activations.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
 st.caption(
     f"Grad-CAM weighs each map of the last conv layer ({heatmap.shape[0]}x{heatmap.shape[1]}) by how "
     "much the class score grows with it, adds them up and keeps the positive part: red is where the "

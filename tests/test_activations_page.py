@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 PAGE = "../pages/activations.py"
 SHIPPED = common.MODELS_DIR / "mnist_convnet.keras"
-SEED_MODEL = "Seed cats-vs-dogs architecture (untrained, random weights)"
+SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,17 @@ def test_the_shipped_mnist_model_on_test_digits():
     assert f"max **{channel.max():.4g}**" in " ".join(m.value for m in at.markdown)
 
 
+@pytest.mark.skipif(not (common.MODELS_DIR / "mnist_convnet_augmented.keras").exists(),
+                    reason="models/mnist_convnet_augmented.keras is not shipped in this checkout")
+def test_the_shipped_augmented_model_is_offered_too():
+    at = run_page()
+    at.selectbox(key="activations_model").set_value(common.SHIPPED_MODELS["mnist_convnet_augmented"]).run()
+    assert_clean(at)
+    _, (x_test, y_test) = datasets.load_mnist()
+    assert grid_titles(at) == expected_titles(common.shipped_model("mnist_convnet_augmented"), x_test[0], (28, 28, 1))
+    assert at.metric[0].value == str(y_test[0])
+
+
 def test_a_session_folder_model_with_the_cat_and_its_filter_patterns(folder_entry):
     at = run_page({folder_entry.name: folder_entry})
     label = f"{folder_entry.name} (trained this session)"
@@ -115,7 +126,7 @@ def test_uploads_and_the_camera_feed_the_model(folder_entry):
     at.selectbox(key="activations_model").set_value(f"{folder_entry.name} (trained this session)").run()
     at.radio(key="activations_source_colour").set_value("Upload a picture").run()
     assert_clean(at)
-    assert any("Choose a picture" in info.value for info in at.info)
+    assert any("Upload a picture to continue" in info.value for info in at.info)
 
     at.file_uploader(key="activations_upload").set_value(("notes.png", b"not an image at all", "image/png")).run()
     assert not at.exception
