@@ -15,6 +15,7 @@ trains further, and they disappear with the model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import weakref
@@ -660,6 +661,7 @@ def _as_rgb_uint8(image) -> np.ndarray:
     return pixels
 
 
+@functools.lru_cache(maxsize=8)
 def _lookup_table(colorscale: str) -> np.ndarray:
     """A 256-entry RGB table interpolated from a plotly colorscale's stops."""
     from plotly.colors import get_colorscale, unlabel_rgb, hex_to_rgb

@@ -145,7 +145,8 @@ heatmap = activations.grad_cam(model, x, class_index=target)
 cam_class = class_names[predicted if target is None else target]
 overlay_column.image(activations.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
 st.caption(
-    f"Grad-CAM weighs each map of the last conv layer ({heatmap.shape[0]}x{heatmap.shape[1]}) by how "
+    f"Grad-CAM weighs each map of the last conv layer ({activations.last_conv_layer_name(model, input_shape)}, "
+    f"{heatmap.shape[0]}x{heatmap.shape[1]}) by how "
     "much the class score grows with it, adds them up and keeps the positive part: red is where the "
     "evidence for the class lies. An all-blue overlay means no position argues for that class."
 )

@@ -163,6 +163,18 @@ def test_bad_models_and_images_raise_value_errors(keras, mnist_model):
         activations.layer_activations(mnist_model, rng_image((1, 28, 28, 1)))
 
 
+def test_layer_name_helpers_and_the_first_kernel(keras, mnist_model):
+    assert activations.feature_layer_names(mnist_model, (28, 28, 1)) == [layer.name for layer in mnist_model.layers[:5]]
+    assert activations.conv_layer_names(mnist_model, (28, 28, 1)) == ["conv2d_1", "conv2d_2", "conv2d_3"]
+    assert activations.last_conv_layer_name(mnist_model, (28, 28, 1)) == "conv2d_3"
+    np.testing.assert_array_equal(
+        activations.first_conv_kernel(mnist_model, (28, 28, 1)), mnist_model.get_layer("conv2d_1").get_weights()[0]
+    )
+    pool_only = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.MaxPooling2D(2)])
+    with pytest.raises(ValueError, match="no Conv2D"):
+        activations.last_conv_layer_name(pool_only, (4, 4, 1))
+
+
 # --- activation_grid --------------------------------------------------------------------------
 
 
