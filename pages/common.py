@@ -86,3 +86,18 @@ def show_error(exc: Exception) -> None:
 def as_float01(image: np.ndarray) -> np.ndarray:
     """uint8 image -> float32 in [0, 1]."""
     return image.astype(np.float32) / 255.0
+
+
+def run_inside_app() -> None:
+    """Make a deep link on a fresh server run through app.py's navigation.
+
+    Streamlit keeps a legacy mode for apps with a ``pages/`` folder: until some session has run
+    ``st.navigation``, a first visitor who opens ``/stride`` directly gets that script alone, with
+    a sidebar listing every file in the folder. Every page calls this first; it leaves that mode
+    and reruns, so the visitor lands on the same page inside the app.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages.common import run_inside_app
+
+run_inside_app()
+
 st.title("CNN Lab")
 st.markdown(
     "See and touch every step of a **convolutional neural network**: the numbers inside a "

@@ -7,6 +7,9 @@ import streamlit as st
 
 from cnn_core import figures, ops, steps
 from pages import concept_ui as ui
+from pages.common import run_inside_app
+
+run_inside_app()
 
 CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
 
