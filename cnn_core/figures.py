@@ -1,8 +1,8 @@
 """Plotly figures of the concept pages: plain functions that take arrays and return a figure.
 
 Grids are drawn as heatmaps with row 0 at the top and square cells. Small grids get their values
-written in the cells; above ``TEXT_CELLS_MAX`` cells only hovering shows them, which keeps the
-figures small. Padding cells are drawn in their own colour with their value ("0", or "-" for
+written in the cells; above ``TEXT_CELLS_MAX`` cells or ``TEXT_SIDE_MAX`` cells a side only
+hovering shows them, which keeps the figures small and the numbers readable. Padding cells are drawn in their own colour with their value ("0", or "-" for
 pooling, which leaves them out), and the real input is outlined with a dashed line.
 
 The players (``conv_player_figure``, ``pool_player_figure``) turn step frames from
@@ -25,6 +25,8 @@ import plotly.colors
 import plotly.graph_objects as go
 
 TEXT_CELLS_MAX = 400
+TEXT_SIDE_MAX = 18
+PLOT_WIDTH = 700  # The width a figure is laid out for (a centred Streamlit page); heights follow it.
 BACKGROUND = "#f4f4f4"
 PAD_COLOR = "#bcd7f2"
 WINDOW_COLOR = "#e4572e"
@@ -131,14 +133,18 @@ def padded_figure(padded: np.ndarray, pads: tuple[int, int, int, int], title: st
     """A padded (Hp, Wp) input with the padding drawn apart and window rectangles on top.
 
     ``pads`` is (top, bottom, left, right); ``windows`` are (top, left, kh, kw) rectangles, the
-    first drawn bold. With ``coverage`` (Hp, Wp), real cells that no window covers are marked.
+    first drawn bold and the others thin, in one trace. With ``coverage`` (Hp, Wp), real cells that no window covers are marked.
     """
     padded = _as_2d(padded, "padded")
     traces = _padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label)
     if coverage is not None:
         traces.append(_unvisited_trace(np.asarray(coverage), pads))
-    for i, (top, left, kh, kw) in enumerate(windows):
-        traces.append(_lines(_box_xy(top, left, kh, kw), WINDOW_COLOR, 4 if i == 0 else 1.5, "window"))
+    if windows:
+        traces.append(_lines(_box_xy(*windows[0]), WINDOW_COLOR, 4, "first window"))
+    if len(windows) > 1:  # All the others in one trace, however many there are.
+        boxes = [_box_xy(*window) for window in windows[1:]]
+        xy = dict(x=[v for b in boxes for v in b["x"] + [None]], y=[v for b in boxes for v in b["y"] + [None]])
+        traces.append(_lines(xy, WINDOW_COLOR, 1.5, "windows"))
     layout = _layout(title, height or _grid_height(padded.shape), _axes([(0.0, 1.0)], [padded.shape]))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
@@ -158,13 +164,13 @@ def feature_maps_figure(maps: np.ndarray, titles: Sequence[str], colorscale="RdB
     traces = [dict(_heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid), **_on(i))
               for i in range(count)]
     axes = _axes([d[0] for d in domains], [maps.shape[:2]] * count, [d[1] for d in domains])
-    panel = max(180, min(320, 900 // cols))
-    layout = _layout("", height or panel * rows + 40, axes, _titles(titles, domains))
+    panel = _fit_height(x_domains[:1], [maps.shape[:2]], 0)
+    layout = _layout("", height or min(rows * (panel + 40) + 30, 1400), axes, _titles(titles, domains))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def images_figure(images: Sequence[np.ndarray], titles: Sequence[str], colorscale="gray", zmin=None,
-                  zmax=None, height: int = 340) -> go.Figure:
+                  zmax=None, height: int | None = None) -> go.Figure:
     """Several (H, W) arrays of possibly different sizes side by side, on one colour scale."""
     if len(images) != len(titles) or not images:
         raise ValueError(f"need one title per image, got {len(images)} images and {len(titles)} titles")
@@ -173,7 +179,8 @@ def images_figure(images: Sequence[np.ndarray], titles: Sequence[str], colorscal
     traces = [dict(_heatmap(im, colorscale, zmin, zmax, 2, text=False), **_on(i)) for i, im in enumerate(images)]
     axes = _axes(x_domains, [im.shape for im in images], [(0.0, 0.9)] * len(images), ticks=5)
     domains = [(x, (0.0, 0.9)) for x in x_domains]
-    layout = _layout("", height, axes, _titles(titles, domains))
+    fitted = _fit_height(x_domains, [im.shape for im in images], 0) / 0.9
+    layout = _layout("", height or int(fitted) + 70, axes, _titles(titles, domains))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
@@ -191,7 +198,7 @@ def conv_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, in
     names = list(channel_names or [f"channel {c + 1}" for c in range(padded.shape[2])])
     views = [_conv_view(f, channel, names, decimals) for f in frames]
     spread = max(float(np.abs(f.products[:, :, channel]).max()) for f in frames) or 1.0
-    which = f", channel {names[channel]}" if padded.shape[2] > 1 else ""
+    which = f" ({names[channel]})" if padded.shape[2] > 1 else ""
     middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=f"patch × kernel{which}")
     output = frames[-1].partial_output[:, :, frames[-1].filter]
     left = ("padded input" if any(pads) else "input") + which
@@ -257,7 +264,9 @@ def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndar
     """Three panels (padded input with window | middle numbers | output filling in) + animation."""
     first = views[0]
     shapes = [padded.shape, (first.height, first.width), output.shape]
-    x_domains = _split(1.0, [s[1] + 2 for s in shapes], 0.06)
+    # Panels as wide as their grids, but the middle one never so narrow that its numbers vanish.
+    widest = max(padded.shape[1], output.shape[1])
+    x_domains = _split(1.0, [padded.shape[1] + 2, max(first.width + 2, 0.6 * widest), output.shape[1] + 2], 0.06)
     low, high = zrange if zrange else (None, None)
     traces = _padded_traces(padded, pads, "gray", low, high, decimals, pad_label)
     animated = [len(traces), len(traces) + 1, len(traces) + 3, len(traces) + 4]  # Traces the frames replace.
@@ -272,8 +281,8 @@ def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndar
         dict(_lines(_box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, "current cell"), **_on(2)),
     ]
     axes = _axes(x_domains, shapes, titles=[left_title, middle["title"], out_title])
-    height = max(300, min(520, 26 * max(padded.shape[0], 10) + 120))
-    layout = _layout(first.title, height + (90 if len(views) > 1 else 0), axes)
+    height = _fit_height(x_domains, shapes, 90) + (90 if len(views) > 1 else 0)
+    layout = _layout(first.title, height, axes)
     if len(views) == 1:
         return PlayerFigure(traces, layout)
     frames = [dict(name=str(i), traces=animated, layout=dict(title=dict(text=view.title)), data=[
@@ -336,7 +345,7 @@ def _padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label) ->
     finite = real[np.isfinite(real)]
     zmin = float(finite.min()) if zmin is None and finite.size else zmin
     zmax = float(finite.max()) if zmax is None and finite.size else zmax
-    show_text = hp * wp <= TEXT_CELLS_MAX
+    show_text = _readable(padded.shape)
     pad_cells = dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD_COLOR], [1, PAD_COLOR]],
                      showscale=False, xgap=1 if show_text else 0, ygap=1 if show_text else 0,
                      hovertemplate="padding<extra></extra>", name="padding")
@@ -369,7 +378,7 @@ def _scale(colorscale):
 
 def _heatmap(values, colorscale, zmin, zmax, decimals, zmid=None, showscale=False, text=None) -> dict:
     values = np.asarray(values, dtype=float)
-    show_text = values.size <= TEXT_CELLS_MAX if text is None else text
+    show_text = _readable(values.shape) if text is None else text
     finite = values[np.isfinite(values)]
     if zmid is not None and zmin is None and zmax is None and finite.size:
         spread = float(np.abs(finite - zmid).max()) or 1.0
@@ -379,6 +388,11 @@ def _heatmap(values, colorscale, zmin, zmax, decimals, zmid=None, showscale=Fals
     if show_text:
         trace.update(text=cell_text(values, decimals), texttemplate="%{text}", xgap=1, ygap=1)
     return {k: v for k, v in trace.items() if v is not None}
+
+
+def _readable(shape) -> bool:
+    """Whether a grid of this shape is small enough to have its numbers written in."""
+    return shape[0] * shape[1] <= TEXT_CELLS_MAX and max(shape) <= TEXT_SIDE_MAX
 
 
 def _lines(xy: dict, color: str, width: float, name: str) -> dict:
@@ -432,6 +446,12 @@ def _layout(title: str, height: int, axes: dict, annotations: list | None = None
 
 def _grid_height(shape) -> int:
     return int(max(220, min(520, 34 * shape[0] + 90)))
+
+
+def _fit_height(x_domains, shapes, margins: int) -> int:
+    """The height in pixels at which square cells fill the panels' widths (for ``PLOT_WIDTH``)."""
+    tallest = max((x1 - x0) * PLOT_WIDTH / w * h for (x0, x1), (h, w) in zip(x_domains, shapes))
+    return int(max(160, min(560, tallest)) + margins)
 
 
 def _nan_to_none(values: np.ndarray) -> list:

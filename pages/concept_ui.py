@@ -57,7 +57,7 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
         return None if image is None else (image, names if channels == 3 else ["input"])
-    height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_size",
+    height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_photo_height",
                        help="Every output cell is one animation step, so small inputs animate best.")
     mode = "L" if channels == 1 else "RGB"
     if source == "photo":
@@ -65,7 +65,7 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
     uploaded = common.image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload",
                                    mode=mode, max_side=512)
     if uploaded is None:
-        st.info("Upload an image to use it here; until then the sample photo is used.")
+        st.info("Until a readable image is uploaded, the sample photo stands in.")
         return _photo(height, mode), names
     return _scaled(uploaded, height), names
 
@@ -303,7 +303,7 @@ def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode:
 
 def _frames_note(shown: int, total: int, what: str) -> None:
     if total > shown:
-        st.info(f"This {what} has {total} cells, one animation step each; the player shows the first "
+        st.info(f"This {what} has {total} cells, one step each; Play and Step by step cover the first "
                 f"{shown} steps to stay quick. The full result below is computed in one go.")
 
 

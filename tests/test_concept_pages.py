@@ -169,7 +169,7 @@ def test_convolution_on_mnist_caps_the_animation_but_not_the_result():
 
 
 def test_convolution_on_the_colour_photo_sums_three_channels():
-    at = _run("convolution", conv_source="photo", conv_channels=3, conv_size=16, conv_strides=2)
+    at = _run("convolution", conv_source="photo", conv_channels=3, conv_photo_height=16, conv_strides=2)
     width = round(451 * 16 / 300)  # the photo is 451 x 300, downscaled to 16 pixels tall
     assert _shapes(at) == [f"{conv_output_size(16, 3, 2)}×{conv_output_size(width, 3, 2)}×2"] == ["7×11×2"]
     title = _chart(at, "conv_player")["layout"]["title"]["text"]
@@ -177,7 +177,7 @@ def test_convolution_on_the_colour_photo_sums_three_channels():
 
 
 def test_convolution_upload_rejects_a_corrupt_file_and_uses_a_good_one():
-    at = _run("convolution", conv_source="upload", conv_size=8)
+    at = _run("convolution", conv_source="upload", conv_photo_height=8)
     at.get("file_uploader")[0].set_value(("notes.png", b"this is not a picture", "image/png")).run()
     assert "Could not use **notes.png**" in _ok(at).error[0].value
     assert _shapes(at) == ["6×10×2"]  # the sample photo stands in: 8 x 12

@@ -95,9 +95,11 @@ def test_padded_figure_draws_padding_apart_with_windows_and_unvisited_cells():
     np.testing.assert_array_equal(_array(real["z"])[:6, :6], image[:, :, 0])
     assert outline["x"] == [-0.5, 5.5, 5.5, -0.5, -0.5]  # dashed line around the real 6x6
     assert np.isnan(_array(unvisited["z"])).all()  # "same" covers every real pixel here
-    rectangles = spec["data"][4:]
-    assert len(rectangles) == 9 and rectangles[0]["line"]["width"] > rectangles[1]["line"]["width"]
-    assert rectangles[4]["x"][0] == 1.5 and rectangles[4]["y"][0] == 1.5  # window (row 1, col 1) at (2, 2)
+    first, others = spec["data"][4:]
+    assert first["x"] == [-0.5, 2.5, 2.5, -0.5, -0.5] and first["line"]["width"] > others["line"]["width"]
+    corners = [(x, y) for x, y in zip(others["x"][::6], others["y"][::6])]  # each box: 5 points + None
+    assert corners == [(f.left - 0.5, f.top - 0.5) for f in frames[1:]]
+    assert (1.5, 1.5) in corners  # window (row 1, col 1) starts at padded (2, 2)
 
 
 def test_padded_figure_marks_the_pixels_a_valid_stride_skips():
