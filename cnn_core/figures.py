@@ -2,8 +2,9 @@
 
 Grids are drawn as heatmaps with row 0 at the top and square cells. Small grids get their values
 written in the cells; above ``TEXT_CELLS_MAX`` cells or ``TEXT_SIDE_MAX`` cells a side only
-hovering shows them, which keeps the figures small and the numbers readable. Padding cells are drawn in their own colour with their value ("0", or "-" for
-pooling, which leaves them out), and the real input is outlined with a dashed line.
+hovering shows them, which keeps the figures small and the numbers readable. Padding cells are
+drawn in their own colour with their value ("0", or "-" for pooling, which leaves them out), and
+the real input is outlined with a dashed line.
 
 The players (``conv_player_figure``, ``pool_player_figure``) turn step frames from
 ``cnn_core.steps`` into one figure with plotly animation frames, a slider and Play/Pause buttons,
@@ -133,7 +134,8 @@ def padded_figure(padded: np.ndarray, pads: tuple[int, int, int, int], title: st
     """A padded (Hp, Wp) input with the padding drawn apart and window rectangles on top.
 
     ``pads`` is (top, bottom, left, right); ``windows`` are (top, left, kh, kw) rectangles, the
-    first drawn bold and the others thin, in one trace. With ``coverage`` (Hp, Wp), real cells that no window covers are marked.
+    first drawn bold and the others thin, in one trace. With ``coverage`` (Hp, Wp), real cells
+    that no window covers are marked.
     """
     padded = _as_2d(padded, "padded")
     traces = _padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label)
@@ -154,7 +156,8 @@ def feature_maps_figure(maps: np.ndarray, titles: Sequence[str], colorscale="RdB
     """All channels of an (H, W, C) array side by side, each on its own colour range."""
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or len(titles) != maps.shape[2]:
-        raise ValueError(f"maps must be (H, W, C) with one title per channel, got {maps.shape} and {len(titles)} titles")
+        raise ValueError(f"maps must be (H, W, C) with one title per channel, "
+                         f"got {maps.shape} and {len(titles)} titles")
     count = maps.shape[2]
     cols = min(count, columns)
     rows = math.ceil(count / cols)

@@ -9,6 +9,7 @@ after a widget change only recomputes what that widget changed.
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import islice
 
 import numpy as np
@@ -53,10 +54,10 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
     if allow_color:
         channels = right.radio("Channels", (1, 3), horizontal=True, key=f"{key}_channels",
                                format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)")
-    names = ["gray"] if channels == 1 else RGB
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
-        return None if image is None else (image, names if channels == 3 else ["input"])
+        return None if image is None else (image, RGB if channels == 3 else ["input"])
+    names = RGB if channels == 3 else ["gray"]
     height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_photo_height",
                        help="Every output cell is one animation step, so small inputs animate best.")
     mode = "L" if channels == 1 else "RGB"
@@ -72,8 +73,7 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
 
 def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
     """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown."""
-    frame = pd.DataFrame(kernels.format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])],
-                         index=range(1, values.shape[0] + 1))
+    frame = pd.DataFrame(kernels.format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])])
     config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
     edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True,
                             width="content")
@@ -127,13 +127,9 @@ def _photo(height: int, mode: str) -> np.ndarray:
     return _scaled(images.load_sample_photo(mode=mode, max_side=512), height)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
 def sample_photo(size: tuple[int, int], mode: str = "RGB") -> np.ndarray:
     """The sample photo resized to (height, width), float in [0, 1], (H, W, C)."""
-    return _resized_photo(size, mode)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _resized_photo(size: tuple[int, int], mode: str) -> np.ndarray:
     photo = images.resize(images.load_sample_photo(mode=mode, max_side=512), size)
     return photo.reshape(*size, -1) / 255.0
 
@@ -219,9 +215,8 @@ def show_output_size(input_shape: tuple[int, int], kernel_size: int, strides: in
         p = 0 if padding == "valid" else padding
         st.warning(
             f"A {kernel_size}×{kernel_size} {what} does not fit in a {input_shape[0]}×{input_shape[1]} input "
-            f"with padding {p!r}: the formula needs i + 2p ≥ k, and here "
-            f"{min(input_shape)} + 2·{0 if padding == 'valid' else p} < {kernel_size}. Choose a smaller "
-            f"{what}, a bigger input, or padding ('same' always fits)."
+            f"with padding p = {p}: the formula needs i + 2p ≥ k, and here {min(input_shape)} + 2·{p} < "
+            f"{kernel_size}. Choose a smaller {what}, a bigger input, or padding ('same' always fits)."
         )
         return None
     st.latex(rf"\text{{rows: }} {rows}")
@@ -352,7 +347,7 @@ def _bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None
 
 def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[str]:
     """The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias."""
-    fmt = lambda v: figures.format_value(v, decimals)  # noqa: E731 - a local shorthand
+    fmt = partial(figures.format_value, decimals=decimals)
     kh, kw, channels = frame.patch.shape
     lines = []
     for c in range(channels):
@@ -373,7 +368,7 @@ def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[
 
 def pool_step_latex(frame, decimals: int = 2) -> str:
     """The arithmetic of one ``PoolStep`` as LaTeX (padded cells shown as dots and left out)."""
-    fmt = lambda v: figures.format_value(v, decimals)  # noqa: E731 - a local shorthand
+    fmt = partial(figures.format_value, decimals=decimals)
     real = [fmt(v) for v in frame.window.ravel() if np.isfinite(v)]
     matrix = _bmatrix(frame.window, decimals, mark=frame.argmax)
     if frame.mode == "max":
