@@ -194,9 +194,11 @@ def output_size_latex(input_size: int, kernel_size: int, strides: int, padding) 
     i, k, s = input_size, kernel_size, strides
     if padding == "same":
         before, after = ops.same_padding(i, k, s)
-        return (rf"o = \left\lceil \frac{{i}}{{s}} \right\rceil = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil"
-                rf" = {out} \quad\text{{(zeros added: {before} before, {after} after; }}"
-                rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}\text{{)}}")
+        return (rf"\begin{{gathered}} o = \left\lceil \frac{{i}}{{s}} \right\rceil"
+                rf" = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out} \\"
+                rf" \text{{zeros added: {before} before, {after} after: }}"
+                rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"
+                rf" \end{{gathered}}")
     p = 0 if padding == "valid" else int(padding)
     exact = (i + 2 * p - k) / s
     return (rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"

@@ -38,7 +38,8 @@ if shape is None:
 ui.pool_player(x, pool_size, strides, padding, mode, key="pool")
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
 st.plotly_chart(figures.grid_figure(pooled[:, :, 0], title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
-                                    colorscale="gray"), theme=None, key="pool_result")
+                                    colorscale="gray", zmin=float(x.min()), zmax=float(x.max())),
+                theme=None, key="pool_result")
 
 st.subheader("3. Downsampling a real feature map")
 st.markdown(
