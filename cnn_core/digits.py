@@ -437,10 +437,13 @@ def _crop_stages(crop: np.ndarray) -> list[Stage]:
     """Binary crop (h, w) -> [cropped, thickened, fitted 20x20, centred 28x28]."""
     thick = _normalize_stroke(crop)
     fitted = _fit_box(thick)
+    box = np.zeros((BOX, BOX), np.float32)
+    top, left = (BOX - fitted.shape[0]) // 2, (BOX - fitted.shape[1]) // 2
+    box[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     return [
         Stage("Cropped", crop.astype(np.uint8) * 255),
         Stage("Strokes at MNIST's width", thick.astype(np.uint8) * 255),
-        Stage("Fitted into 20x20", np.round(fitted * 255).astype(np.uint8)),
+        Stage("Fitted into 20x20", np.round(box * 255).astype(np.uint8)),
         Stage("28x28, centred by mass: what the model sees", _centre_by_mass(fitted)),
     ]
 

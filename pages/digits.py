@@ -1,6 +1,200 @@
-"""Placeholder while this page is being built (replaced before it lands)."""
+"""Read my digit: a webcam snapshot, a drawing or a photo, prepared the way MNIST was, then read."""
 
+import importlib.util
+import os
+
+import numpy as np
 import streamlit as st
 
-st.title("digits")
-st.info("This page is being built.")
+from cnn_core import digits, images
+from pages import common
+
+common.run_inside_app()
+
+LOW_CONFIDENCE = 0.6
+SHOWN_SIDE = 112  # A digit's stages are shown this wide; tiny ones are enlarged without smoothing.
+SEED_MODEL = "mnist_convnet"
+AUGMENTED_MODEL = "mnist_convnet_augmented"
+
+
+def model_choices() -> dict:
+    """Label -> a function that returns the model: the shipped models, then this session's."""
+    choices = {
+        common.SHIPPED_MODELS[name]: (lambda name=name: common.shipped_model(name))
+        for name in (AUGMENTED_MODEL, SEED_MODEL)
+        if (common.MODELS_DIR / f"{name}.keras").is_file()
+    }
+    for entry in common.session_models().values():
+        if entry.task == "mnist":
+            choices[f"{entry.name} (trained in this session)"] = lambda entry=entry: entry.model
+    return choices
+
+
+def turn_servers() -> list | None:
+    """ICE servers for live video, from st.secrets["turn"] or TURN_URL/_USERNAME/_CREDENTIAL."""
+    try:
+        settings = dict(st.secrets.get("turn", {}))
+    except Exception:  # No secrets file at all: Streamlit raises rather than returning nothing.
+        settings = {}
+    url = settings.get("url") or os.environ.get("TURN_URL")
+    if not url:
+        return None
+    username = settings.get("username") or os.environ.get("TURN_USERNAME", "")
+    credential = settings.get("credential") or os.environ.get("TURN_CREDENTIAL", "")
+    return [{"urls": [url], "username": username, "credential": credential}]
+
+
+def shown(image: np.ndarray, square: bool = False) -> np.ndarray:
+    """A stage image as uint8; tiny ones enlarged with square pixels, crops padded to a square."""
+    if image.dtype != np.uint8:
+        image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    if square and image.ndim == 2:
+        height, width = image.shape
+        side = max(height, width)
+        top, left = (side - height) // 2, (side - width) // 2
+        image = np.pad(image, ((top, side - height - top), (left, side - width - left)))
+    factor = SHOWN_SIDE // max(image.shape[:2])
+    return np.kron(image, np.ones((factor, factor), np.uint8)) if factor > 1 and image.ndim == 2 else image
+
+
+def camera_image():
+    photo = st.camera_input("Hold a digit written on paper up to the camera", key="digit_camera")
+    return decoded(photo)
+
+
+def drawn_image():
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception as exc:  # The component can fail to register outside a browser session.
+        st.error(f"The drawing pad could not start here ({exc}); use the camera or a photo instead.")
+        return None
+    st.caption("Draw one digit, or a few in a row, large and in the middle.")
+    canvas = st_canvas(
+        stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
+        height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="digit_canvas",
+    )
+    image = canvas.image_data
+    return None if image is None else np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def uploaded_image():
+    return common.image_upload("Upload a photo of a digit", key="digit_upload", mode="RGB", max_side=1024)
+
+
+def sample_image():
+    _, (x_test, y_test) = common.mnist()
+    if st.button("Another sample") or "digit_sample" not in st.session_state:
+        st.session_state.digit_sample = int(np.random.default_rng().integers(len(x_test)))
+    index = st.session_state.digit_sample
+    st.caption(f"A made-up webcam snapshot of MNIST test digit #{index}, a **{y_test[index]}**.")
+    return digits.synthetic_snapshot(x_test[index], rng=index)
+
+
+def decoded(upload):
+    if upload is None:
+        return None
+    try:
+        return images.load_image(upload, mode="RGB", max_side=1024)
+    except images.ImageError as exc:
+        st.error(f"Could not read that picture: {exc}")
+        return None
+
+
+def live_video(model, servers: list) -> None:
+    """Continuous reading of the webcam stream (needs streamlit-webrtc and a TURN server)."""
+    import av
+    import cv2
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    def read_frame(frame):
+        image = frame.to_ndarray(format="rgb24")
+        try:
+            reading = digits.prepare_digits(image)
+            label = "".join(str(d) for d in digits.predict_probabilities(model, reading.digits).argmax(axis=1))
+        except ValueError:  # NoDigitError included: this frame simply shows no digit.
+            label = "no digit"
+        cv2.putText(image, label, (12, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 80, 40), 3)
+        return av.VideoFrame.from_ndarray(image, format="rgb24")
+
+    webrtc_streamer(
+        key="digit_live", mode=WebRtcMode.SENDRECV, rtc_configuration={"iceServers": servers},
+        video_frame_callback=read_frame, media_stream_constraints={"video": True, "audio": False},
+        async_processing=True,
+    )
+
+
+def show_reading(image: np.ndarray, model) -> None:
+    try:
+        reading = digits.prepare_digits(image)
+    except digits.NoDigitError as exc:
+        st.warning(f"**No digit found.** {exc}")
+        return
+    except ValueError as exc:
+        common.show_error(exc)
+        return
+    probabilities = digits.predict_probabilities(model, reading.digits)  # (N, 10)
+    predicted = probabilities.argmax(axis=1)
+    st.subheader("What the model sees, step by step")
+    st.image([s.image for s in reading.stages], caption=[s.name for s in reading.stages], width=160)
+    if len(predicted) == 1:
+        stages = reading.digit_stages[0]
+        st.image([shown(s.image, square=True) for s in stages], caption=[s.name for s in stages],
+                 width=SHOWN_SIDE, output_format="PNG")
+        left, right = st.columns([1, 2])
+        left.metric("The model reads", str(predicted[0]), f"{probabilities[0].max():.0%} sure",
+                    delta_color="off", delta_arrow="off")
+        right.plotly_chart(digits.probability_figure(probabilities[0]), key="digit_probabilities")
+    else:
+        st.metric(f"The model reads {len(predicted)} digits", "".join(str(d) for d in predicted))
+        columns = st.columns(len(predicted))
+        for i, (column, stages, p) in enumerate(zip(columns, reading.digit_stages, probabilities)):
+            column.image([shown(stages[0].image, square=True), shown(stages[-1].image)],
+                         caption=["ink", f"{p.argmax()} ({p.max():.0%})"], width=80, output_format="PNG")
+            with column.popover("Probabilities"):
+                st.plotly_chart(digits.probability_figure(p, title=f"Digit {i + 1}"), key=f"digit_probabilities_{i}")
+    if probabilities.max(axis=1).min() < LOW_CONFIDENCE:
+        st.warning(
+            f"**Low confidence** (below {LOW_CONFIDENCE:.0%}): the model is unsure, so do not trust this "
+            "answer. Write larger and darker, keep each digit upright and apart, and avoid shadows."
+        )
+
+
+st.title("Read my digit")
+st.markdown(
+    "Show the model a digit from your webcam, your mouse or a photo. A photo is not what MNIST "
+    "looks like (dark ink on grey paper, lit unevenly, anywhere in the frame), so each picture is "
+    "first **prepared the way MNIST's digits were**: grayscale, lighting removed, ink found and "
+    "made white on black, fitted into 20x20 and centred by its mass in 28x28."
+)
+
+choices = model_choices()
+if not choices:
+    st.error("No MNIST model is available: the shipped models are missing from models/.")
+    st.stop()
+choice = st.selectbox("Model", list(choices), help="The augmented model is the default: see below why.")
+model = choices[choice]()
+
+with st.expander("Why the augmented model reads *your* handwriting better", expanded=False):
+    st.markdown(
+        "Both shipped models have the seed's architecture and score about 99% on MNIST's test set. "
+        "But MNIST's test digits come from the same writers, scanners and preprocessing as its "
+        "training digits; your pen, your slant and your camera do not. The seed's lesson, from the "
+        "cats-vs-dogs convnet, is about **generalization**: a model learns the data it is shown, "
+        "and the cure for fitting it too closely is more varied data. **Data augmentation** makes "
+        "that data out of the digits we have, by random rotations (±15°), zooms (±12%) and shifts "
+        "(±8%) during training. Those are exactly the ways your snapshot differs from MNIST after "
+        "preprocessing: a little tilted, a little too big or small, a little off-centre. The "
+        "augmented model has learned that a 7 is still a 7 under such changes, so it is right more "
+        "often on digits from outside MNIST; the model card in models/README.md gives the numbers."
+    )
+
+servers = turn_servers() if importlib.util.find_spec("streamlit_webrtc") else None
+sources = ["Camera", "Draw", "Upload a photo", "Sample snapshot"] + (["Live video"] if servers else [])
+source = st.radio("Where does the digit come from?", sources, horizontal=True, key="digit_source")
+if source == "Live video":
+    live_video(model, servers)
+else:
+    reader = {"Camera": camera_image, "Draw": drawn_image, "Upload a photo": uploaded_image}
+    image = reader.get(source, sample_image)()
+    if image is not None:
+        show_reading(image, model)
