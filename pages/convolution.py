@@ -4,6 +4,9 @@ import streamlit as st
 
 from cnn_core import figures
 from pages import concept_ui as ui
+from pages.common import run_inside_app
+
+run_inside_app()
 
 st.title("Convolution")
 st.markdown(

@@ -5,6 +5,9 @@ import streamlit as st
 
 from cnn_core import figures, kernels, ops
 from pages import concept_ui as ui
+from pages.common import run_inside_app
+
+run_inside_app()
 
 st.title("Padding")
 st.markdown(

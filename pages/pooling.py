@@ -5,9 +5,12 @@ import streamlit as st
 
 from cnn_core import figures, kernels
 from pages import concept_ui as ui
+from pages.common import run_inside_app
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+
+run_inside_app()
 
 st.title("Pooling")
 st.markdown(
