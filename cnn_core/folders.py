@@ -126,6 +126,12 @@ def extract_image_zip(
             )
         images = [info for info in members if is_image_name(info.filename) and not _is_symlink(info)]
         dest.mkdir(parents=True, exist_ok=True)
+        # Folders are made even for skipped files, so a class folder without images is reported as such.
+        for info in archive.infolist():
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            folder_parts = parts if info.is_dir() else parts[:-1]
+            if folder_parts and not any(p.startswith(".") or p == "__MACOSX" for p in folder_parts):
+                dest.joinpath(*folder_parts).mkdir(parents=True, exist_ok=True)
         for info in images:
             target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
             if not target.resolve().is_relative_to(dest.resolve()):  # Belt and braces after unsafe_member.
@@ -405,17 +411,19 @@ def load_image_folder(root, image_size: tuple[int, int] = IMAGE_SIZE, validation
 # ---------------------------------------------------------------------------------------------
 
 
-def download_cats_and_dogs(cache_dir=None, origin: str = CATS_DOGS_URL,
+def download_cats_and_dogs(cache_dir=None, origin: str | None = None,
                            progress: Callable[[int, int], None] | None = None) -> Path:
     """Fetch TensorFlow's ``cats_and_dogs_filtered`` (68.6 MB) through ``keras.utils.get_file``.
 
-    The archive is cached (in ``~/.keras/datasets`` unless ``cache_dir`` says otherwise) and
+    ``origin`` defaults to ``CATS_DOGS_URL``. The archive is cached (in ``~/.keras/datasets``, or
+    ``$KERAS_HOME/datasets``, unless ``cache_dir`` says otherwise) and
     unpacked once, with ``extract_image_zip``'s checks, next to it. ``progress(bytes, total)`` is
     called while it downloads. Returns the data set's root (with train/ and validation/). Raises
     ``DownloadError`` with a readable message when offline or when the server refuses.
     """
     import keras
 
+    origin = origin or CATS_DOGS_URL
     result: dict = {}
     base = cache_folder(cache_dir)
     target = base / "datasets" / CATS_DOGS_FILE  # Where get_file writes, growing as it downloads.
@@ -433,10 +441,13 @@ def download_cats_and_dogs(cache_dir=None, origin: str = CATS_DOGS_URL,
         if progress is not None:
             progress(target.stat().st_size if target.exists() else 0, CATS_DOGS_BYTES)
     if "error" in result:
+        error = result["error"]
+        # get_file wraps urllib's URLError in a bare Exception; its reason is the readable part.
+        reason = getattr(error.__context__, "reason", None) or error
         raise DownloadError(
-            f"Could not download the cats-and-dogs archive from {origin}: {result['error']}. "
+            f"Could not download the cats-and-dogs archive from {origin} ({reason}). "
             "This needs an internet connection; without one, upload a zip of class folders instead."
-        ) from result["error"]
+        ) from error
     archive = Path(result["path"])
     folder = archive.with_name("cats_and_dogs_filtered_extracted")
     marker = folder / ".complete"

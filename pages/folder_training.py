@@ -1,6 +1,212 @@
-"""Placeholder while this page is being built (replaced before it lands)."""
+"""Train on image folders: cats vs dogs or your own zip of class folders, with the seed's convnet,
+augmentation in the input pipeline, live charts, results, and the model for the activation page."""
 
+import functools
+import os
+import tempfile
+from urllib.parse import urlparse
+
+import numpy as np
 import streamlit as st
 
-st.title("folder_training")
-st.info("This page is being built.")
+from cnn_core import augment, folders, models, training
+from pages import training_ui
+
+DATA_KEY = "folder_data"  # The loaded ImageFolderData; the overfitting lab reads it too.
+RUN_KEY = "folder_training_run"
+AUGMENT_KEY = "augmentation_settings"  # Written by the Augmentation page.
+LOCAL_ENV = "CNN_LAB_FOLDER_PATHS"  # "1" or "0" forces the folder-path option on or off.
+SOURCES = {
+    "zip": "Upload a zip of class folders",
+    "cats": "Cats and dogs (download, about 68 MB)",
+    "path": "A folder on this computer",
+}
+
+
+def local_session() -> bool:
+    """True when the visitor runs the app on their own machine, so a server path is theirs."""
+    forced = os.environ.get(LOCAL_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    host = urlparse(st.context.url or "").hostname
+    return st.context.ip_address is None and host in ("localhost", "127.0.0.1", "::1")
+
+
+@st.cache_resource(show_spinner="Decoding the pictures (once per server)…", max_entries=2)
+def cats_and_dogs(max_per_class: int) -> folders.ImageFolderData:
+    """The cats-and-dogs set, decoded once per server and shared read-only (after the download)."""
+    return folders.load_image_folder(folders.download_cats_and_dogs(), max_per_class=max_per_class)
+
+
+def download_with_progress() -> None:
+    """Fetch the archive (cached after the first time) with a progress bar; raises DownloadError."""
+    bar = st.progress(0.0, text="Connecting…")
+    try:
+        folders.download_cats_and_dogs(progress=lambda done, total: bar.progress(
+            min(done / total, 1.0), text=f"Downloading {done / 1e6:,.1f} of {total / 1e6:,.1f} MB…"))
+    finally:
+        bar.empty()
+
+
+def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
+    """Unpack an upload into a temporary folder, decode it, and delete the folder again."""
+    bar = st.progress(0.0, text="Unpacking…")
+    with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
+        report = folders.extract_image_zip(uploaded, folder)
+        data = folders.load_image_folder(
+            report.root, validation_split=validation_split, max_per_class=max_per_class,
+            progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
+    bar.empty()
+    return data
+
+
+def load_path(path: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
+    if not path or not os.path.isdir(os.path.expanduser(path)):
+        raise folders.DatasetError(f"{path!r} is not a folder on this computer.")
+    bar = st.progress(0.0, text="Reading…")
+    data = folders.load_image_folder(
+        os.path.expanduser(path), validation_split=validation_split, max_per_class=max_per_class,
+        progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
+    bar.empty()
+    return data
+
+
+def data_section() -> folders.ImageFolderData | None:
+    """Choose and load a data set; returns the one loaded in this session, if any."""
+    options = [key for key in SOURCES if key != "path" or local_session()]
+    source = st.radio("Data", options, format_func=SOURCES.get, horizontal=True, key="folder_source")
+    left, right = st.columns(2)
+    max_per_class = left.number_input(
+        "Images per class, at most (per split)", 1, folders.MAX_IMAGES, 1000, step=100, key="folder_max_per_class",
+        help="The seed trains on 1,000 cats and 1,000 dogs. Fewer images train faster and overfit sooner.")
+    validation_split = right.slider(
+        "Validation share (for folders without train/ and validation/)", 0.1, 0.5, 0.2, step=0.05,
+        key="folder_validation_split")
+    try:
+        if source == "zip":
+            uploaded = st.file_uploader("A .zip of class folders (cats/, dogs/, ...), optionally inside train/ and "
+                                        "validation/", type=["zip"], key="folder_zip")
+            if uploaded is not None and st.button("Load this zip", type="primary"):
+                st.session_state[DATA_KEY] = load_zip(uploaded, validation_split, int(max_per_class))
+        elif source == "cats":
+            st.caption("TensorFlow's `cats_and_dogs_filtered`: 2,000 training and 1,000 validation pictures, "
+                       "the same size as the seed's `cats_and_dogs_small`. Downloaded once, then cached.")
+            if st.button("Download and load", type="primary"):
+                download_with_progress()
+                st.session_state[DATA_KEY] = cats_and_dogs(int(max_per_class))
+        else:
+            path = st.text_input("Folder path", key="folder_path", placeholder="~/Pictures/cats_and_dogs_small")
+            if st.button("Load this folder", type="primary"):
+                st.session_state[DATA_KEY] = load_path(path.strip(), validation_split, int(max_per_class))
+    except folders.DownloadError as exc:
+        st.error(f"**Offline?** {exc}")
+    except ValueError as exc:  # DatasetError and ImageError: a message for the visitor, never a traceback.
+        st.error(str(exc))
+    return st.session_state.get(DATA_KEY)
+
+
+def data_overview(data: folders.ImageFolderData) -> None:
+    counts = data.counts()
+    st.success(f"Loaded **{data.source}**: {len(data.y_train):,} training and {len(data.y_val):,} validation "
+               f"images in {data.num_classes} classes, resized to {data.input_shape[0]}x{data.input_shape[1]}.")
+    if data.skipped:
+        st.caption(f"{data.skipped:,} files that are not images were skipped.")
+    st.dataframe([{"class": name, "train": train, "validation": val} for name, (train, val) in counts.items()],
+                 hide_index=True)
+    examples = [np.flatnonzero(data.y_train == i)[:1] for i in range(min(data.num_classes, 8))]
+    cells = st.columns(8)
+    for cell, index, name in zip(cells, examples, data.class_names):
+        cell.image(data.x_train[index[0]], caption=name, width="stretch")
+
+
+def augmentation_choice():
+    """None, the seed's training cell, or the settings from the Augmentation page."""
+    choices = {"Seed's training cell": augment.SEED_TRAINING, "None": None}
+    mine = st.session_state.get(AUGMENT_KEY)
+    if mine is not None:
+        choices["My settings from the Augmentation page"] = mine
+    label = st.radio("Augmentation (training batches only)", list(choices), horizontal=True, key="folder_augment")
+    settings = choices[label]
+    if settings is not None:
+        st.code(augment.datagen_code(settings), language="python", wrap_lines=True)
+    return settings
+
+
+def pipeline_peek(data: folders.ImageFolderData, settings) -> None:
+    """Eight training images as the pipeline hands them to the model (the same code as the preview)."""
+    seed = int(st.session_state.get("folder_peek_seed", 0))
+    picks = np.sort(np.random.default_rng(seed).choice(len(data.y_train), min(8, len(data.y_train)), replace=False))
+    batch = folders.augment_batch(data.x_train[picks], settings, seed=seed)
+    cells = st.columns(8)
+    for cell, image, label in zip(cells, batch, data.y_train[picks]):
+        cell.image(image, caption=data.class_names[label], width="stretch", clamp=True)
+    st.button("Another draw", key="folder_peek", on_click=reroll_peek)
+
+
+def reroll_peek() -> None:
+    st.session_state.folder_peek_seed = int(np.random.default_rng().integers(100_000))
+
+
+st.title("Train on image folders")
+st.markdown(
+    "The seed's second experiment: a convnet learns cats from dogs from 2,000 pictures. Use that data "
+    "set, or a zip of your own class folders (one folder per class). The model is the seed's: four "
+    "Conv/MaxPool blocks (32, 64, 128, 128 filters), Flatten, optional Dropout, Dense 512, and one "
+    "sigmoid unit (a softmax layer for more than two classes)."
+)
+
+st.header("1. Data")
+data = data_section()
+if data is not None:
+    data_overview(data)
+
+if data is not None:
+    st.header("2. Model and training")
+    settings = augmentation_choice()
+    st.caption("What the model is fed: training images after the pipeline's augmentation, drawn by the same "
+               "`cnn_core.augment` code as the Augmentation page.")
+    pipeline_peek(data, settings)
+    a, b, c, d = st.columns(4)
+    dropout = a.slider("Dropout after Flatten", 0.0, 0.8, 0.5, step=0.05, key="folder_dropout",
+                       help="The seed adds Dropout(0.5) together with augmentation; 0 is its first, plain model.")
+    epochs = b.number_input("Epochs", 1, training.MAX_EPOCHS, 10, key="folder_epochs",
+                            help="The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
+                                 "epoch of 2,000 pictures takes about a minute.")
+    batch_size = c.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="folder_batch")
+    learning_rate = d.select_slider("Learning rate (Adam)", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
+                                    key="folder_lr", format_func=lambda v: f"{v:g}")
+    build_args = {"input_shape": data.input_shape, "num_classes": data.num_classes,
+                  "filters": (32, 64, 128, 128), "pool_last": True, "dropout": dropout, "dense_units": 512}
+    with st.expander("Model summary"):
+        rows, input_shape = training_ui.cached_summary(tuple(build_args.items()))
+        training_ui.summary_table(rows, input_shape)
+
+    st.header("3. Train")
+    busy_here = training_ui.is_running(RUN_KEY)
+    if busy_here:
+        st.info("A run is in progress in this session; stop it or wait for it before starting another.")
+    # A click that arrives while a run is going (the button is redrawn only between runs) is ignored.
+    if st.button("Start training", type="primary", disabled=busy_here) and not busy_here:
+        count = st.session_state.get("folder_training_count", 0) + 1
+        recipe = "augmented" if settings is not None else "plain"
+        run = folders.FolderTrainingRun(
+            functools.partial(models.build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape,
+                              num_classes=data.num_classes),
+            data, augmentation=settings, epochs=int(epochs), batch_size=int(batch_size),
+            learning_rate=float(learning_rate),
+            name=f"Folder run {count} ({'/'.join(data.class_names)}, {recipe}, dropout {dropout:g})",
+        )
+        if training_ui.start_run(RUN_KEY, run):
+            st.session_state["folder_training_count"] = count
+
+run = st.session_state.get(RUN_KEY)
+if run is not None:
+    st.caption(f"**{run.name}**")
+    training_ui.monitor(RUN_KEY)
+    if run.done:
+        st.header("4. Results")
+        st.caption("Here the test set is the validation images: the seed has no separate test split.")
+        entry = training_ui.register_model(run, "folder", list(run.data.class_names))
+        if entry is not None:
+            st.success(f"**{entry.name}** is now available on the Activation maps page of this session.")
+        training_ui.results(run, RUN_KEY, list(run.data.class_names), run.data.x_val)

@@ -9,7 +9,6 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 import zipfile
 import zlib
 from pathlib import Path
