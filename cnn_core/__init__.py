@@ -25,8 +25,8 @@ _EXPORTS = {
     "PoolStep": "steps",
 }
 _SUBMODULES = {
-    "ops", "steps", "figures", "images", "datasets", "models", "training", "augment",
-    "activations", "digits",
+    "ops", "steps", "kernels", "figures", "images", "datasets", "folders", "models", "training",
+    "augment", "activations", "digits",
 }
 
 __all__ = sorted(_EXPORTS)

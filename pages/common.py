@@ -72,10 +72,16 @@ def image_upload(label: str, key: str, mode: str = "RGB", max_side: int = 1024, 
     if uploaded is None:
         return None
     try:
-        return images.load_image(uploaded, mode=mode, max_side=max_side)
+        return _decode_upload(uploaded.getvalue(), mode, max_side)
     except images.ImageError as exc:
         st.error(f"Could not use **{uploaded.name}**: {exc}")
         return None
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _decode_upload(data: bytes, mode: str, max_side: int) -> np.ndarray:
+    """Decode an upload once; reruns after a widget change reuse it (errors are not cached)."""
+    return images.load_image(data, mode=mode, max_side=max_side)
 
 
 def show_error(exc: Exception) -> None:
