@@ -8,6 +8,8 @@ from cnn_core import augment, images
 from cnn_core.augment import AugmentSettings
 from pages import common
 
+common.run_inside_app()
+
 PREVIEW_SIZE = (150, 150)  # The seed's target_size: what the model is trained on.
 SETTINGS_KEY = "augmentation_settings"  # Read by the folder-training page.
 PRESETS = {"preview": augment.SEED_PREVIEW, "training": augment.SEED_TRAINING, "none": AugmentSettings()}

@@ -10,7 +10,9 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import augment, folders, models, training
-from pages import training_ui
+from pages import common, training_ui
+
+common.run_inside_app()
 
 DATA_KEY = "folder_data"  # The loaded ImageFolderData; the overfitting lab reads it too.
 RUN_KEY = "folder_training_run"

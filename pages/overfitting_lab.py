@@ -7,7 +7,9 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import augment, folders, models, training
-from pages import training_ui
+from pages import common, training_ui
+
+common.run_inside_app()
 
 DATA_KEY = "folder_data"  # Loaded on the "Train on image folders" page (pages/folder_training.py).
 PENDING_KEY = "lab_pending"  # Runs built but not started yet: they wait for a training slot.

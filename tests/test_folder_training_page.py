@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import folders, training
+from pages import common
 from tests.test_folders import shapes_members, write_shapes
 
 pytestmark = pytest.mark.slow
@@ -24,7 +25,13 @@ LAB_PAGE = "pages/overfitting_lab.py"
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """No real download, no ~/.keras, no folder paths unless a test asks, no cached data."""
+    """No real download, no ~/.keras, no folder paths unless a test asks, no cached data.
+
+    AppTest resets Streamlit's legacy pages/ flag before every run, so ``run_inside_app`` would
+    rerun every script run and swallow the button click that started it; it has nothing to do
+    here (tests/test_deep_links.py covers it in a browser), so it is switched off.
+    """
+    monkeypatch.setattr(common, "run_inside_app", lambda: None)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "0")
     monkeypatch.setattr(folders, "CATS_DOGS_URL", (tmp_path / "offline" / "cats_and_dogs_filtered.zip").as_uri())
