@@ -55,7 +55,8 @@ def comparison_figure(histories: dict, epochs: int):
                     marker={"color": style["color"], "size": 7, "symbol": "circle" if kind == "training" else "x"},
                     line={"color": style["color"], "dash": "solid"},
                 )
-    figure.update_xaxes(title_text="epoch", range=[0.5, max(epochs, 1) + 0.5])
+    figure.update_xaxes(title_text="epoch", range=[0.5, max(epochs, 1) + 0.5], tickmode="linear", tick0=1,
+                        dtick=max(1, epochs // 10))
     figure.update_yaxes(range=[0, 1.02], row=1, col=1)
     figure.update_yaxes(rangemode="tozero", row=1, col=2)
     figure.update_layout(height=380, margin={"t": 40, "b": 40, "l": 50, "r": 20},
@@ -76,6 +77,31 @@ def gap_table(histories: dict) -> list[dict]:
                      "best validation accuracy": f"{max(history['val_accuracy']):.1%}",
                      "lowest validation loss at epoch": best})
     return rows
+
+
+def gap_story(histories: dict) -> str:
+    """What this lab's own numbers show, in a sentence or three."""
+    if not all(histories.get(recipe, {}).get("val_accuracy") for recipe in RECIPES):
+        return ""
+    gaps = {recipe: h["accuracy"][-1] - h["val_accuracy"][-1] for recipe, h in histories.items()}
+    plain, regularised = gaps["plain"], gaps["regularised"]
+    if plain < 0.05 and regularised < 0.05:
+        text = (f"Here neither run has opened a gap yet (plain {plain:+.1%}, augmentation + dropout "
+                f"{regularised:+.1%}): the plain model has not started to memorise. Train more epochs, or on "
+                "fewer pictures per class, to see it happen.")
+    elif plain > regularised + 0.05:
+        text = (f"Here the plain model's gap ({plain:+.1%}) is wider than that of the model with augmentation "
+                f"and dropout ({regularised:+.1%}): they closed part of it.")
+    else:
+        text = (f"Here the gaps are {plain:+.1%} (plain) and {regularised:+.1%} (augmentation + dropout). "
+                "With a small validation set a few pictures move these numbers a lot; more data and more "
+                "epochs make the comparison clearer.")
+    val_loss = histories["plain"]["val_loss"]
+    best = int(np.argmin(val_loss))
+    if best < len(val_loss) - 1:
+        text += (f" The plain model's validation loss was lowest after epoch {best + 1} and rose afterwards: "
+                 "from there on, each epoch memorised more than it learned.")
+    return text
 
 
 def build_runs(data: folders.ImageFolderData, epochs: int, batch_size: int, learning_rate: float) -> dict:
@@ -207,12 +233,14 @@ if lab_runs():
             st.dataframe(rows, hide_index=True)
             st.markdown(
                 "The **gap** between training and validation accuracy measures overfitting: how much of "
-                "what the model learned holds only for the pictures it trained on. The plain model's "
-                "training curve keeps rising while its validation loss turns upward after a few epochs: "
-                "from there on, each epoch memorises more than it learns. Augmentation never shows the "
-                "same picture twice and dropout keeps units from relying on each other, so the second "
-                "model's training accuracy rises more slowly and stays close to its validation accuracy. "
-                "On small data sets or few epochs the difference can be small; the seed's runs used "
-                "2,000 pictures and 30 or 100 epochs."
+                "what a model learned holds only for the pictures it trained on. Left alone, a model with "
+                "3.4 million weights and 2,000 pictures can memorise them: its training accuracy heads "
+                "for 100% while its validation loss turns upward. Augmentation never shows the same "
+                "picture twice, and dropout keeps units from relying on one another, so the second model's "
+                "training accuracy rises more slowly and stays close to its validation accuracy. In the "
+                "seed: about 70% against 82-84% on validation, after 30 and 100 epochs."
             )
+            story = gap_story(histories)
+            if story:
+                st.info(story)
             st.caption("Both trained models are now on the Activation maps page of this session.")

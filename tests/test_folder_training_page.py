@@ -186,6 +186,8 @@ def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them(
     dropouts = [layer.rate for layer in regularised.result.model.layers if type(layer).__name__ == "Dropout"]
     assert dropouts == [0.5] and not any(type(layer).__name__ == "Dropout" for layer in plain.result.model.layers)
     assert len(at.session_state["session_models"]) == 2
+    story = next(i.value for i in at.info if i.value.startswith("Here"))
+    assert f"{table['gap'][0]} (plain)" in story or f"plain {table['gap'][0]}" in story or f"({table['gap'][0]})" in story
 
 
 def test_the_lab_says_when_the_server_is_busy():
