@@ -9,7 +9,8 @@ any size. ``prepare_digit`` bridges the gap in visible steps:
 2. estimate the paper's brightness everywhere (a morphological closing wider than any stroke),
    so that uneven light cancels out;
 3. detect the ink polarity: the ink departs from the paper around it more than the noise does;
-4. measure each pixel's ink contrast against the local paper, then threshold it (Otsu, with a floor);
+4. measure each pixel's ink contrast against the local paper and threshold it: Otsu's threshold,
+   never below 20% or the camera's noise, grown into the fainter edges of strokes (hysteresis);
 5. keep the connected components that look like a digit (no specks, no paper edges at the border);
 6. thicken thin pen strokes to MNIST's stroke width, fit into 20x20, pad to 28x28 and centre by mass.
 
@@ -64,7 +65,7 @@ class _Ink:
     gray: np.ndarray  # (H, W) uint8, denoised, at working size
     background: np.ndarray  # (H, W) uint8, the paper's estimated brightness
     contrast: np.ndarray  # (H, W) float32 in [0, 1], how strongly each pixel is ink
-    mask: np.ndarray  # (H, W) bool, contrast above the threshold
+    mask: np.ndarray  # (H, W) bool, above the threshold or connected to it by fainter ink
     scale: float  # working size / input size
 
 
@@ -198,9 +199,11 @@ def _find_ink(image: np.ndarray) -> _Ink:
     scale = _working_scale(gray.shape)
     if scale != 1.0:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=interpolation)  # (H, W), longer side in [128, 400]
     gray = cv2.GaussianBlur(gray, (5, 5), 1.0)
-    low, high = np.percentile(gray, [0.5, 99.5])
+    cumulative = np.cumsum(np.bincount(gray.ravel(), minlength=256)) / gray.size  # percentiles of uint8, fast
+    low, high = np.searchsorted(cumulative, 0.005), np.searchsorted(cumulative, 0.995)
     if high - low < MIN_RANGE:
         raise NoDigitError(
             f"The picture is almost uniform (its grey levels span only {high - low:.0f} of 255): "
@@ -281,10 +284,11 @@ def _is_dark_ink(gray: np.ndarray) -> bool:
     import cv2
 
     factor = 64 / max(gray.shape)
-    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    size = (max(1, round(gray.shape[1] * factor)), max(1, round(gray.shape[0] * factor)))
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)  # (h, w), longer side 64
     paper = cv2.resize(cv2.medianBlur(small, 21), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     residual = gray.astype(np.float32) - paper  # (H, W): ink on one side, noise on both
-    noise = 3.0 * np.median(np.abs(residual)) + 2.0
+    noise = 3.0 * np.median(np.abs(residual[::2, ::2])) + 2.0  # A quarter of the pixels is plenty.
     return np.maximum(-residual - noise, 0).sum() >= np.maximum(residual - noise, 0).sum()
 
 
@@ -301,11 +305,11 @@ def _background(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
 
     side = max(gray.shape) // 10 * 2 + 1  # (H, W) -> an odd window a fifth of the longer side
     pad = side // 2
-    extended = np.pad(gray.astype(np.float32), pad, mode="reflect", reflect_type="odd")  # (H + 2 pad, W + 2 pad)
+    extended = np.pad(gray.astype(np.int16), pad, mode="reflect", reflect_type="odd")  # (H + 2 pad, W + 2 pad)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
     paper = cv2.morphologyEx(extended, operation, kernel)[pad:-pad, pad:-pad]  # (H, W)
-    return np.clip(np.round(paper), 0, 255).astype(np.uint8)
+    return np.clip(paper, 0, 255).astype(np.uint8)
 
 
 def _hysteresis(contrast: np.ndarray, high: float) -> np.ndarray:
@@ -330,8 +334,9 @@ def _threshold(contrast: np.ndarray) -> float:
     """
     import cv2
 
-    typical = float(np.median(contrast))
-    noise = 1.4826 * float(np.median(np.abs(contrast - typical)))
+    sample = contrast[::2, ::2]  # A quarter of the pixels gives the same median, four times faster.
+    typical = float(np.median(sample))
+    noise = 1.4826 * float(np.median(np.abs(sample - typical)))
     levels = np.round(contrast * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return max(otsu / 255.0, MIN_CONTRAST, typical + 6.0 * noise)
