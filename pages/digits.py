@@ -68,11 +68,11 @@ def drawn_image():
     except Exception as exc:  # The component can fail to register outside a browser session.
         st.error(f"The drawing pad could not start here ({exc}); use the camera or a photo instead.")
         return None
-    st.caption("Draw one digit, or a few in a row, large and in the middle.")
     canvas = st_canvas(
         stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
         height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="digit_canvas",
     )
+    st.caption("Draw one digit, or a few in a row, large and in the middle. The bin icon clears the pad.")
     image = canvas.image_data
     return None if image is None else np.ascontiguousarray(image, dtype=np.uint8)
 
