@@ -184,22 +184,21 @@ if data is not None:
         training_ui.summary_table(rows, input_shape)
 
     st.header("3. Train")
-    busy_here = training_ui.is_running(RUN_KEY)
-    if busy_here:
-        st.info("A run is in progress in this session; stop it or wait for it before starting another.")
-    # A click that arrives while a run is going (the button is redrawn only between runs) is ignored.
-    if st.button("Start training", type="primary", disabled=busy_here) and not busy_here:
+
+    def make_run() -> folders.FolderTrainingRun:
+        """A run with the settings shown now, named in order for this session."""
         count = st.session_state.get("folder_training_count", 0) + 1
+        st.session_state["folder_training_count"] = count
         recipe = "augmented" if settings is not None else "plain"
-        run = folders.FolderTrainingRun(
+        return folders.FolderTrainingRun(
             functools.partial(models.build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape,
                               num_classes=data.num_classes),
             data, augmentation=settings, epochs=int(epochs), batch_size=int(batch_size),
             learning_rate=float(learning_rate),
             name=f"Folder run {count} ({'/'.join(data.class_names)}, {recipe}, dropout {dropout:g})",
         )
-        if training_ui.start_run(RUN_KEY, run):
-            st.session_state["folder_training_count"] = count
+
+    training_ui.start_button(RUN_KEY, make_run)
 
 run = st.session_state.get(RUN_KEY)
 if run is not None:

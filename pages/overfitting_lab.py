@@ -136,6 +136,28 @@ def start_pending() -> str | None:
     return note
 
 
+def start_lab(data, epochs: int, batch_size: int, learning_rate: float, mode: str) -> None:
+    """The button's callback: start the plain run now and queue the other (or start both).
+
+    It runs before the page reruns, so that rerun already shows the runs and a disabled button.
+    """
+    if active():
+        return
+    runs = build_runs(data, epochs, batch_size, learning_rate)
+    messages = st.session_state.setdefault("lab_messages", [])
+    try:
+        runs["plain"].start()
+    except training.TrainingBusyError as exc:
+        messages.append(("error", str(exc)))
+        return
+    st.session_state[run_key("plain")] = runs["plain"]
+    st.session_state[run_key("regularised")] = None
+    st.session_state[MODE_KEY] = mode
+    st.session_state[PENDING_KEY] = {"regularised": runs["regularised"]}
+    if mode == "together" and start_pending():
+        messages.append(("info", "Only one training slot is free, so the second run waits for it."))
+
+
 def stop_all() -> None:
     st.session_state[PENDING_KEY] = {}
     for run in lab_runs().values():
@@ -200,20 +222,13 @@ learning_rate = float(c.select_slider("Learning rate (Adam)", [1e-4, 3e-4, 1e-3]
 mode = st.radio("Run the two trainings", list(MODES), format_func=MODES.get, horizontal=True, key="lab_mode_choice",
                 help=f"The server runs at most {training.max_trainings()} trainings at once, for all visitors together.")
 
-# A click that arrives while a lab is running (the button is redrawn only between runs) is ignored.
-if st.button("Start both runs", type="primary", disabled=active()) and not active():
-    runs = build_runs(data, epochs, batch_size, learning_rate)
-    try:
-        runs["plain"].start()
-    except training.TrainingBusyError as exc:
-        st.error(str(exc))
+st.button("Start both runs", type="primary", disabled=active(), on_click=start_lab,
+          args=(data, epochs, batch_size, learning_rate, mode))
+for kind, text in st.session_state.pop("lab_messages", []):
+    if kind == "error":
+        st.error(text)
     else:
-        st.session_state[run_key("plain")] = runs["plain"]
-        st.session_state[run_key("regularised")] = None
-        st.session_state[MODE_KEY] = mode
-        st.session_state[PENDING_KEY] = {"regularised": runs["regularised"]}
-        if mode == "together" and start_pending():
-            st.info("Only one training slot is free, so the second run waits for it.")
+        st.info(text)
 
 if lab_runs():
     lab_epochs = max(run.settings["epochs"] for run in lab_runs().values())

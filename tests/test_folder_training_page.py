@@ -77,11 +77,12 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     assert data.class_names == ("circles", "squares") and data.input_shape == (150, 150, 3)
     assert len(at.image) == 2 + 8  # one example per class, eight images from the pipeline
     at.number_input(key="folder_epochs").set_value(1)
-    at.select_slider(key="folder_batch").set_value(8)
+    at.select_slider(key="folder_batch").set_value(8).run()  # the button's callback takes the values shown
     button(at, "Start training").click().run()
     assert not at.exception and not at.error
     run = at.session_state["folder_training_run"]
     assert isinstance(run, folders.FolderTrainingRun) and run.augmentation is not None
+    assert run.settings["epochs"] == 1 and run.settings["batch_size"] == 8
     assert run.join(timeout=300), run.error
     at.run()
     assert not at.exception and not at.error, run.error
@@ -164,13 +165,15 @@ def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them(
     at.switch_page(LAB_PAGE).run()
     assert not at.exception and not at.error
     at.number_input(key="lab_epochs").set_value(1)
-    at.select_slider(key="lab_batch").set_value(8)
+    at.select_slider(key="lab_batch").set_value(8).run()  # the button's callback takes the values shown
     button(at, "Start both runs").click().run()
     assert not at.exception and not at.error
     plain = at.session_state["lab_run_plain"]
     regularised = at.session_state["lab_pending"]["regularised"]  # one after the other: it waits
     assert plain.augmentation is None and regularised.augmentation is not None
     assert plain.data is regularised.data
+    assert plain.settings == regularised.settings == {"epochs": 1, "batch_size": 8, "optimizer": "adam",
+                                                      "learning_rate": 1e-3}
     assert plain.join(timeout=300), plain.error
     at.run()  # the page starts the second run once the first has ended
     regularised = at.session_state["lab_run_regularised"]
