@@ -124,12 +124,26 @@ def parse_cell(cell) -> float:
         if not re.fullmatch(r"[0-9eE+\-./ ]+", text):
             raise GridError(f"{cell!r} is not a number")
         try:
-            value = float(Fraction(text.replace(" ", "")))
+            value = _ratio(text.replace(" ", ""))
         except (ValueError, ZeroDivisionError):
             raise GridError(f"{cell!r} is not a number") from None
     if not math.isfinite(value):
         raise GridError(f"{cell!r} is not a finite number")
     return value
+
+
+def _ratio(text: str) -> float:
+    """"a" or "a/b" (a, b decimal numbers) -> a / b as a float.
+
+    Each part is read with ``float``, not ``Fraction``: ``Fraction("1e9999999")`` builds a
+    ten-million-digit integer (seconds of CPU, then an OverflowError), where ``float`` gives inf
+    at once. Integer parts below 2**53 are exact, so "1/9" is still the nearest float to 1/9.
+    """
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise ValueError(f"more than one '/' in {text!r}")
+    numbers = [float(part) for part in parts]
+    return numbers[0] if len(numbers) == 1 else numbers[0] / numbers[1]
 
 
 def parse_grid(cells) -> np.ndarray:

@@ -119,6 +119,11 @@ def test_parse_grid_reads_the_forms_people_type():
     ([["1", float("nan")]], "row 1, column 2: nan is not a finite number"),
     ([["1/0"]], "row 1, column 1: '1/0' is not a number"),
     ([["1--2"]], "row 1, column 1: '1--2' is not a number"),
+    ([["1/2/3"]], "row 1, column 1: '1/2/3' is not a number"),
+    ([["1e400"]], "row 1, column 1: '1e400' is not a finite number"),
+    ([["9" * 400]], f"row 1, column 1: {'9' * 400!r} is not a finite number"),
+    ([["1e9999999"]], "row 1, column 1: '1e9999999' is not a finite number"),  # no 10-million-digit integer
+    ([["1e400/1e400"]], "row 1, column 1: '1e400/1e400' is not a finite number"),
     ([["1", "2"], ["3"]], "row 2 has 1 cells, expected 2"),
     ([], "the grid is empty"),
 ])
