@@ -1,6 +1,7 @@
 """Train on image folders: cats vs dogs or your own zip of class folders, with the seed's convnet,
 augmentation in the input pipeline, live charts, results, and the model for the activation page."""
 
+import dataclasses
 import functools
 import os
 import tempfile
@@ -59,7 +60,7 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
             report.root, validation_split=validation_split, max_per_class=max_per_class,
             progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
     bar.empty()
-    return data
+    return dataclasses.replace(data, skipped=report.skipped)  # The files left in the zip were never unpacked.
 
 
 def load_path(path: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
@@ -112,7 +113,8 @@ def data_overview(data: folders.ImageFolderData) -> None:
     st.success(f"Loaded **{data.source}**: {len(data.y_train):,} training and {len(data.y_val):,} validation "
                f"images in {data.num_classes} classes, resized to {data.input_shape[0]}x{data.input_shape[1]}.")
     if data.skipped:
-        st.caption(f"{data.skipped:,} files that are not images were skipped.")
+        what = "file that is not an image was" if data.skipped == 1 else "files that are not images were"
+        st.caption(f"{data.skipped:,} {what} left out (a README, .DS_Store, __MACOSX/...).")
     st.dataframe([{"class": name, "train": train, "validation": val} for name, (train, val) in counts.items()],
                  hide_index=True)
     examples = [np.flatnonzero(data.y_train == i)[:1] for i in range(min(data.num_classes, 8))]

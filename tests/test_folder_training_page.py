@@ -70,9 +70,10 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     at = open_page(FOLDER_PAGE)
     assert at.radio(key="folder_source").options == ["Upload a zip of class folders",
                                                      "Cats and dogs (download, about 68 MB)"]
-    load_zip(at, shapes_members("shapes/", 6))
+    load_zip(at, shapes_members("shapes/", 6) | {"shapes/README.md": b"# shapes", "__MACOSX/shapes/._x": b""})
     assert not at.error
     assert "10 training and 2 validation images in 2 classes" in at.success[0].value
+    assert any(c.value.startswith("2 files that are not images were left out") for c in at.caption)
     data = at.session_state["folder_data"]
     assert data.class_names == ("circles", "squares") and data.input_shape == (150, 150, 3)
     assert len(at.image) == 2 + 8  # one example per class, eight images from the pipeline
