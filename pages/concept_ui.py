@@ -21,6 +21,9 @@ from pages import common
 
 MAX_FRAMES = 400
 PHOTO_SIZES = (8, 64)
+# A photo keeps its aspect ratio up to 4:1; a sliver 2000 pixels wide and 1 tall would otherwise
+# become a 64 x 32,768 input: 200 MB of figures for the browser, and an error in st.image.
+MAX_ASPECT = 4
 # The 5x5 grid and 3x3 "cross" kernel of the classic worked example; their valid convolution is
 # [[4, 3, 4], [2, 4, 3], [2, 3, 4]].
 CLASSIC_GRID = np.array([
@@ -68,6 +71,9 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
     if uploaded is None:
         st.info("Until a readable image is uploaded, the sample photo stands in.")
         return _photo(height, mode), names
+    if max(uploaded.shape[:2]) > MAX_ASPECT * min(uploaded.shape[:2]):
+        st.info(f"This picture is more than {MAX_ASPECT} times as wide as tall (or as tall as wide); it is "
+                f"squeezed to at most {MAX_ASPECT}:1 so that the input stays small.")
     return _scaled(uploaded, height), names
 
 
@@ -135,8 +141,9 @@ def sample_photo(size: tuple[int, int], mode: str = "RGB") -> np.ndarray:
 
 
 def _scaled(image: np.ndarray, height: int) -> np.ndarray:
-    """uint8 (H, W[, C]) -> float (height, width, C) in [0, 1], keeping the aspect ratio."""
-    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    """uint8 (H, W[, C]) -> float (height, width, C) in [0, 1], keeping the aspect ratio up to 4:1."""
+    width = round(image.shape[1] * height / image.shape[0])
+    width = min(max(width, -(-height // MAX_ASPECT)), MAX_ASPECT * height)
     small = images.resize(image, (height, width))
     return small.reshape(height, width, -1) / 255.0
 
