@@ -353,3 +353,13 @@ def test_importing_folders_and_augment_stays_light():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_seed_model_for_folders_and_its_softmax_head():
+    from cnn_core import models
+
+    # The seed's model.summary(): 896 + 18,496 + 73,856 + 147,584 + (6,272 + 1) * 512 + 513.
+    assert models.build_cats_dogs_convnet(dropout=0.5).count_params() == 3_453_121
+    three = models.build_cats_dogs_convnet(num_classes=3)
+    assert three.output_shape == (None, 3) and three.layers[-1].activation.__name__ == "softmax"
