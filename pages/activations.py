@@ -8,6 +8,8 @@ import streamlit as st
 from cnn_core import activations, images
 from pages import common
 
+common.run_inside_app()
+
 SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
 SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
 MAX_PATTERNS_PER_RUN = 32

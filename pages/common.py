@@ -104,6 +104,13 @@ def run_inside_app() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    global _left_legacy_pages_mode
+    # A real server never re-enters the legacy mode, so acting once per process is enough, and
+    # it keeps AppTest (which resets Streamlit's flag before every run) from losing clicks.
+    if PagesManager.uses_pages_directory and not _left_legacy_pages_mode:
+        _left_legacy_pages_mode = True
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+_left_legacy_pages_mode = False
