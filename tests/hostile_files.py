@@ -199,6 +199,11 @@ def bad_zips() -> dict[str, Upload]:
         "class folder without images": as_zip("half.zip", zip_of({**class_folders(("cats",)),
                                                                   "dogs/readme.txt": b"no dogs yet"})),
         "image that is not an image": as_zip("fake.zip", zip_of({**class_folders(), "dogs/fake.png": b"hello"})),
+        "train/ without validation/": as_zip("split.zip", zip_of({**{f"train/{k}": v for k, v in class_folders().items()},
+                                                                  "docs/readme.txt": b"no validation folder"})),
+        "train/ and validation/ classes differ": as_zip("differ.zip", zip_of(
+            {**{f"train/{k}": v for k, v in class_folders().items()},
+             **{f"validation/{k}": v for k, v in class_folders(("cats", "birds")).items()}})),
         "truncated image member": as_zip("cut.zip", zip_of({**class_folders(), "dogs/cut.png": small_png(97)[:60]})),
         "decompression bomb member": as_zip("bombs.zip", zip_of({**class_folders(),
                                                                  "dogs/bomb.png": png_bomb(5000, 5000)})),
@@ -234,3 +239,10 @@ def awkward_but_readable_zip() -> Upload:
             archive.writestr(name, data)
         archive.writestr(*symlink_member("dogs/link.png", "/etc/passwd"))
     return Upload("odd.zip", buffer.getvalue(), "application/zip")
+
+
+@functools.cache
+def many_odd_classes_zip() -> Upload:
+    """30 classes of two pictures, named with spaces, accents, markup and a 200-character name."""
+    names = [f"class {i} é <b>x</b> **y**" for i in range(29)] + ["n" * 200]
+    return Upload("classes.zip", zip_of(class_folders(tuple(names), per_class=2)), "application/zip")

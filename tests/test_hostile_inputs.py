@@ -49,7 +49,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core import folders, images
 from pages import common
 from tests.hostile_files import (REFUSED_IMAGES, as_camera_shot, awkward_but_readable_zip, bad_images, bad_zips,
-                                 class_folders, zip_of)
+                                 class_folders, many_odd_classes_zip, zip_of)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 pytestmark = pytest.mark.slow
@@ -450,6 +450,12 @@ def test_folder_zip_of_awkward_but_readable_pictures_loads_them_all():
     readable = len(bad_images()) - len(REFUSED_IMAGES) - 1  # all but the 24 MP photo
     assert data.class_names == ("cats", "dogs") and len(data.y_train) + len(data.y_val) == 2 * readable
     assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (150, 150, 3)
+
+
+def test_folder_zip_with_thirty_oddly_named_classes_loads():
+    at = folder_page_with_zip(many_odd_classes_zip())
+    assert not messages(at, "error"), messages(at, "error")
+    assert at.session_state["folder_data"].num_classes == 30
 
 
 @pytest.mark.parametrize("per_class, split", [(1, 0.1), (1, 0.5), (folders.MAX_IMAGES, 0.1),
