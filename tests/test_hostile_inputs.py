@@ -310,19 +310,24 @@ def test_every_choice_and_every_widget_at_both_ends(name):
     assert not walk.failures, walk.report()
 
 
-def test_mnist_subset_of_zero_digits_is_refused_before_training():
-    at = page("training")
-    must_run(at, "first run")
+@pytest.mark.parametrize("setting, values, named", [
+    ("subset size", (0, -5, 1, 10**9), "training data"),  # 1 digit cannot be split for validation
+    ("epochs", (0, -1, 101, 10**9), "epochs"),
+    ("learning rate", (0.0, -1.0, 2.0, 1e9), "learning_rate"),
+])
+def test_mnist_bad_settings_block_the_start_with_a_message(setting, values, named):
+    at = must_run(page("training"), "first run")
     radio = next(r for r in at.radio if any("subset" in o.lower() for o in r.options))
     choose(radio, next(o for o in radio.options if "subset" in o.lower()))
     must_run(at, "choose a subset")
-    subset = next(n for n in at.number_input if "subset" in n.label.lower())
-    for size in (0, -5, 10**9):
-        find(at, "number_input", subset.id).set_value(size)
-        must_run(at, f"subset size {size}")
-        assert any("subset" in text.lower() for text in messages(at, "error")), messages(at, "error")
+    widget = next(n for n in at.number_input if setting in n.label.lower())
+    for value in values:
+        find(at, "number_input", widget.id).set_value(value)
+        must_run(at, f"{setting} = {value}")
+        errors = messages(at, "error")
+        assert any(named in text.lower() or setting in text.lower() for text in errors), (value, errors)
         start = next(b for b in at.button if "start" in b.label.lower())
-        assert start.disabled, f"subset size {size}: the start button must be disabled"
+        assert start.disabled, f"{setting} = {value}: the start button must be disabled"
         assert "mnist_training_run" not in at.session_state
 
 
