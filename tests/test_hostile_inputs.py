@@ -58,7 +58,10 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 TIMEOUT = 120  # seconds per script run; the Keras pages build models on their first run
 UNBOUNDED = {"int": (-1, 0, 10**9), "float": (-1.0, 0.0, 1e9)}
 MAX_CHART_MB = 20  # the heaviest page here sends under 3 MB; 20 would already freeze a phone
-MAX_CHOICES = 4  # selectboxes with more options (kernel presets, layers) are not walked
+MAX_CHOICES = 12  # selectboxes with more options are not walked
+# The activation page runs its model on every rerun (about a second): there only selectboxes of up
+# to 4 options (the model) are walked, not the layer and class pickers.
+MAX_CHOICES_ON = {"activations": 4}
 IMAGE_CASES = list(bad_images())
 ZIP_CASES = list(bad_zips())
 
@@ -184,6 +187,7 @@ class Walk:
 
     def __init__(self, at: AppTest, name: str, depth: int = 2):
         self.at, self.name, self.depth = at, name, depth
+        self.max_choices = MAX_CHOICES_ON.get(name, MAX_CHOICES)
         self.failures: list[str] = []
         self.pushed: set[str] = set()
         self.chosen: set[tuple[str, str]] = set()
@@ -199,7 +203,7 @@ class Walk:
         return [w for kind in NUMERIC for w in self.at.get(kind) if not w.disabled]
 
     def choices(self) -> list:
-        boxes = [w for w in self.at.selectbox if 1 < len(w.options) <= MAX_CHOICES]
+        boxes = [w for w in self.at.selectbox if 1 < len(w.options) <= self.max_choices]
         return [w for w in [*self.at.radio, *boxes] if not w.disabled]
 
     def push_widgets(self) -> None:
