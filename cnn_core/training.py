@@ -98,6 +98,10 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
     by 1/255 as they are drawn, float images pass through as float32. A missing channel axis is
     added when ``input_shape`` (H, W, C) asks for one. Shuffling shuffles indices, not images,
     so the shuffle buffer holds 8 bytes per example instead of a copy of the data.
+
+    Batches are gathered from the numpy arrays themselves (``tf.numpy_function``), so TensorFlow
+    holds no copy of the data set: the arrays shared by every session are read in place. Such a
+    dataset lives in this process; it cannot be serialized (tf.data service, multi-worker).
     """
     import tensorflow as tf
 
@@ -107,16 +111,21 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
                          f"and {len(labels)} labels")
     add_channel = input_shape is not None and images.ndim == len(input_shape)
     scale = images.dtype == np.uint8
-    # One read-only copy of the arrays lives inside TensorFlow; batches are gathered from it.
-    images_t, labels_t = tf.constant(images), tf.constant(labels)
+    image_type, label_type = tf.as_dtype(images.dtype), tf.as_dtype(labels.dtype)
+
+    def gather(index: np.ndarray):  # (B,) -> (B, H, W[, C]) images, (B,) labels; numpy fancy indexing
+        return images[index], labels[index]
 
     def load(index):  # index: (B,) -> ((B, H, W, C) float32, (B,) labels)
-        batch = tf.cast(tf.gather(images_t, index), tf.float32)
+        batch, batch_labels = tf.numpy_function(gather, [index], [image_type, label_type], stateful=False)
+        batch.set_shape((None, *images.shape[1:]))
+        batch_labels.set_shape((None,))
+        batch = tf.cast(batch, tf.float32)
         if scale:
             batch = batch / 255.0
         if add_channel:
             batch = batch[..., tf.newaxis]
-        return batch, tf.gather(labels_t, index)
+        return batch, batch_labels
 
     dataset = tf.data.Dataset.range(len(images))
     if shuffle:

@@ -220,6 +220,8 @@ def _draw_progress(run: training.TrainingRun, run_key: str) -> None:
                   help="Stop after the current batch; the weights and the history so far are kept.",
                   width="stretch")
     st.plotly_chart(history_figure(snapshot), key=f"{run_key}_history_chart", width="stretch")
+    st.caption("Within an epoch the train curve is the running mean since the epoch began, as Keras "
+               "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end.")
 
 
 # --- after training --------------------------------------------------------------------------------
