@@ -173,7 +173,7 @@ def _start(run_key: str, make_run: Callable[[], training.TrainingRun]) -> None:
     run = make_run()
     try:
         run.start()
-    except training.TrainingBusyError as exc:
+    except (training.TrainingBusyError, ValueError) as exc:  # ValueError: a bad CNN_LAB_MAX_TRAININGS
         st.session_state[f"{run_key}_refused"] = str(exc)
         return
     st.session_state[run_key] = run
