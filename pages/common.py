@@ -7,6 +7,8 @@ one deployment never see each other's models.
 
 from __future__ import annotations
 
+import functools
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +53,26 @@ def shipped_model(name: str):
 
     if name not in SHIPPED_MODELS:
         raise ValueError(f"unknown shipped model {name!r}; choose one of {sorted(SHIPPED_MODELS)}")
-    return keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
+    model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
+    freeze_long_lived_objects()
+    return model
+
+
+@functools.cache
+def freeze_long_lived_objects() -> None:
+    """Take the objects alive now (TensorFlow's and Keras's modules, mostly) out of later garbage
+    collections; the pages that use Keras call this once Keras is loaded.
+
+    Streamlit runs a full collection after every script run, fragment reruns included, and calls
+    ``keras.backend.clear_session()``, which collects again. With TensorFlow loaded each costs
+    0.4-0.9 s holding the GIL; a training page polling every half second then starved its training
+    thread (5-10x slower, measured). Frozen, a collection takes well under a millisecond. Done once
+    per process, after a collection, so only live objects are frozen.
+    """
+    import keras  # noqa: F401  (imported for its objects, which are what gets frozen)
+
+    gc.collect()
+    gc.freeze()
 
 
 def session_models() -> dict[str, SessionModel]:

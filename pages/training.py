@@ -7,6 +7,8 @@ import streamlit as st
 from cnn_core import models, training
 from pages import common, training_ui
 
+common.run_inside_app()
+
 RUN_KEY = "mnist_training_run"
 CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_SHARE = 0.1

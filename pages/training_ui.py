@@ -8,7 +8,6 @@ snapshot every half second and redraws, then reruns the page once when the run e
 
 from __future__ import annotations
 
-import gc
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -25,23 +24,7 @@ GALLERY_SIDE = 84  # Small images (MNIST is 28 px) are enlarged to this width wi
 COLORS = {"train": "#1f77b4", "validation": "#ff7f0e"}
 
 
-def _freeze_long_lived_objects() -> None:
-    """Take the objects alive now (TensorFlow's and Keras's modules, mostly) out of later garbage
-    collections.
-
-    Streamlit runs a full collection after every script run, fragment reruns included, and calls
-    ``keras.backend.clear_session()``, which collects again. With TensorFlow loaded each costs
-    0.4-0.9 s holding the GIL; polling every half second then starved the training thread (5-10x
-    slower, measured). Frozen, a collection takes well under a millisecond. Done once per process,
-    after a collection, so only live objects are frozen.
-    """
-    import keras  # noqa: F401  (imported for its objects, which are what gets frozen)
-
-    gc.collect()
-    gc.freeze()
-
-
-_freeze_long_lived_objects()
+common.freeze_long_lived_objects()
 
 
 # --- plain figure builders -------------------------------------------------------------------------
