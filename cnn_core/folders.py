@@ -575,15 +575,7 @@ class FolderTrainingRun(training.TrainingRun):
         self.data = data
         self.augmentation = augmentation
 
-    def _work(self) -> None:
-        try:
-            self.result = train_folder(self._model, self.data, augmentation=self.augmentation,
-                                       progress=self.log, stop=self._stop, seed=self._seed, **self.settings)
-            self.log.finish("evaluating")
-            self.evaluation = training.evaluate(self.result.model, *self._test_data, num_classes=self.num_classes)
-            self.log.finish("stopped" if self.result.stopped else "finished")
-        except Exception as exc:  # The page shows the reason; the thread must never die silently.
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.log.finish("failed")
-        finally:
-            self._slots.release()
+    def _fit(self) -> training.TrainResult:
+        """Train through the augmented image pipeline instead of the plain array one."""
+        return train_folder(self._model, self.data, augmentation=self.augmentation,
+                            progress=self.log, stop=self._stop, seed=self._seed, **self.settings)

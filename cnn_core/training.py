@@ -475,12 +475,16 @@ class TrainingRun:
             self._thread.join(timeout)
         return self.done
 
+    def _fit(self) -> "TrainResult":
+        """Train the model; a subclass with another data pipeline overrides only this."""
+        return train(
+            self._model, self._train_data, self._validation_data, strategy=self._strategy,
+            progress=self.log, stop=self._stop, seed=self._seed, **self.settings,
+        )
+
     def _work(self) -> None:
         try:
-            self.result = train(
-                self._model, self._train_data, self._validation_data, strategy=self._strategy,
-                progress=self.log, stop=self._stop, seed=self._seed, **self.settings,
-            )
+            self.result = self._fit()
             if self._test_data is not None:
                 self.log.finish("evaluating")
                 self.evaluation = evaluate(self.result.model, *self._test_data, num_classes=self.num_classes)
