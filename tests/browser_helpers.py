@@ -5,8 +5,9 @@ script added to every page (``SETTLE_JS``) watches the page itself, so waiting c
 the server and the times it reports are taken in the browser, relative to the page's navigation
 start. It watches
 
-- the messages the server sends over the app's websocket, counted and time-stamped: a widget
-  change, a page switch or a rerun always brings some, so ``act`` knows its action was answered;
+- the messages the server sends over the app's websocket, counted (with their bytes) and
+  time-stamped: a widget change, a page switch or a rerun always brings some, so ``act`` knows
+  its action was answered;
 - the app's ``data-test-script-state`` attribute: the first run's start and end and the last
   run's end are kept (before the first run, the browser loads the app's code and connects);
   React may draw a short run's "running" and "notRunning" in one go, so this alone can miss one;
@@ -42,13 +43,17 @@ ANSWER_S = 10.0  # A widget change the server has not answered by then was lost 
 SETTLE_JS = """
 (() => {
   if (window.__cnnlab) return;
-  const state = window.__cnnlab = {messages: 0, lastChange: 0, settledSince: null, firstRun: null,
+  const state = window.__cnnlab = {messages: 0, bytes: 0, lastChange: 0, settledSince: null, firstRun: null,
                                    firstRunEnd: null, lastRunEnd: null};
   const NativeWebSocket = window.WebSocket;
   window.WebSocket = class extends NativeWebSocket {
     constructor(...args) {
       super(...args);
-      this.addEventListener('message', () => { state.messages += 1; state.lastChange = performance.now(); });
+      this.addEventListener('message', event => {
+        state.messages += 1;
+        state.bytes += event.data.byteLength || event.data.size || event.data.length || 0;
+        state.lastChange = performance.now();
+      });
     }
   };
   const MAIN = '[data-testid="stMain"]';
@@ -172,8 +177,8 @@ def new_tab(browser, width: int = 1400, height: int = 1000, **context_options):
 
 
 def page_state(page) -> dict:
-    """The watcher's state: messages (int); lastChange, settledSince, firstRun, firstRunEnd, lastRunEnd
-    (ms after navigation, or None)."""
+    """The watcher's state: messages and bytes received (ints); lastChange, settledSince, firstRun,
+    firstRunEnd, lastRunEnd (ms after navigation, or None)."""
     return page.evaluate("""() => {
       const state = window.__cnnlab;
       if (!state) return {messages: 0, settledSince: null, now: performance.now()};
