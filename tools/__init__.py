@@ -1,0 +1,1 @@
+"""Developer tools for the project (not imported by the app)."""
