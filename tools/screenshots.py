@@ -65,7 +65,7 @@ def padding(tab) -> Shot:
 
 
 def stride(tab) -> Shot:
-    return Shot(heading(tab, "Try your own numbers"), height=770)
+    return Shot(heading(tab, "Try your own numbers"), height=715)
 
 
 def pooling(tab) -> Shot:
