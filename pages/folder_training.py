@@ -60,7 +60,9 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
             report.root, validation_split=validation_split, max_per_class=max_per_class,
             progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
     bar.empty()
-    return dataclasses.replace(data, skipped=report.skipped)  # The files left in the zip were never unpacked.
+    # Name the data after the upload, not the temporary folder it was unpacked into.
+    source = data.source.replace(os.path.basename(folder), getattr(uploaded, "name", "the zip"))
+    return dataclasses.replace(data, source=source, skipped=report.skipped)  # Skipped files were never unpacked.
 
 
 def load_path(path: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:

@@ -66,6 +66,13 @@ def load_zip(at: AppTest, members: dict) -> AppTest:
     return at
 
 
+def test_a_zip_with_class_folders_at_its_top_is_named_after_the_upload():
+    at = load_zip(open_page(FOLDER_PAGE), shapes_members("", 6))
+    assert not at.error
+    assert at.success[0].value.startswith("Loaded **data.zip (split 20% for validation)**"), at.success[0].value
+    assert "cnn_lab_zip_" not in at.success[0].value
+
+
 def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page():
     at = open_page(FOLDER_PAGE)
     assert at.radio(key="folder_source").options == ["Upload a zip of class folders",
