@@ -7,12 +7,13 @@ to a temporary folder (printed in failures) or to ``$CNN_LAB_SCREENSHOTS`` when 
 
 from __future__ import annotations
 
-import ast
 import os
 import time
 from pathlib import Path
 
 import pytest
+
+from browser_helpers import app_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE_TIMEOUT_S = 120  # pages that load Keras take 10-20 s on a first visit to a cold server
@@ -23,21 +24,7 @@ BENIGN_PAGE_ERRORS = ("ResizeObserver loop",)
 pytestmark = pytest.mark.browser
 
 
-def _pages_of_app() -> list[tuple[str, str]]:
-    """(script path, sidebar title) of every ``st.Page("path", title=...)`` in app.py, in order."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-                   key=lambda node: (node.lineno, node.col_offset))
-    pages = []
-    for call in calls:
-        if getattr(call.func, "attr", getattr(call.func, "id", None)) == "Page":
-            script = call.args[0].value
-            title = next((k.value.value for k in call.keywords if k.arg == "title"), None)
-            pages.append((script, title or Path(script).stem.replace("_", " ")))
-    return pages
-
-
-PAGES = _pages_of_app()
+PAGES = app_pages()
 
 
 @pytest.fixture(scope="module")

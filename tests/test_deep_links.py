@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from browser_helpers import app_pages
 from conftest import start_app_server
 
 pytestmark = pytest.mark.browser
@@ -25,13 +26,7 @@ def _page_calls_run_inside_app(path: Path) -> bool:
     return "run_inside_app" in names
 
 
-def _app_pages() -> list[Path]:
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    return [ROOT / node.args[0].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"]
-
-
-@pytest.mark.parametrize("page", _app_pages(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("page", [ROOT / script for script, _ in app_pages()], ids=lambda p: p.stem)
 def test_every_page_routes_a_deep_link_through_the_app(page):
     assert _page_calls_run_inside_app(page), f"{page.name} must call run_inside_app() at module level"
 
