@@ -668,10 +668,7 @@ def _summary_row(layer) -> SummaryRow:
 def _conv_row(layer, in_shape) -> SummaryRow:
     _, height, width, channels = in_shape
     kh, kw = layer.kernel_size
-    sh, sw = layer.strides
-    out_h, h_math = _window_math(height, kh, sh, layer.padding)
-    out_w, w_math = _window_math(width, kw, sw, layer.padding)
-    shape_math = h_math if (height, kh, sh) == (width, kw, sw) else f"height {h_math}; width {w_math}"
+    out_h, out_w, shape_math = _spatial_math(height, width, layer.kernel_size, layer.strides, layer.padding)
     weights = f"{kh}*{kw}*{channels}"
     if layer.use_bias:
         params, params_math = (kh * kw * channels + 1) * layer.filters, f"({weights} + 1)*{layer.filters}"
@@ -683,13 +680,18 @@ def _conv_row(layer, in_shape) -> SummaryRow:
 
 def _pool_row(layer, in_shape) -> SummaryRow:
     _, height, width, channels = in_shape
-    ph, pw = layer.pool_size
-    sh, sw = layer.strides
-    out_h, h_math = _window_math(height, ph, sh, layer.padding)
-    out_w, w_math = _window_math(width, pw, sw, layer.padding)
-    shape_math = h_math if (height, ph, sh) == (width, pw, sw) else f"height {h_math}; width {w_math}"
+    out_h, out_w, shape_math = _spatial_math(height, width, layer.pool_size, layer.strides, layer.padding)
     return SummaryRow(layer.name, type(layer).__name__, (None, out_h, out_w, channels), 0,
                       shape_math, "0 (no weights)")
+
+
+def _spatial_math(height: int, width: int, window, strides, padding: str) -> tuple[int, int, str]:
+    """Output height and width of a sliding window, with the arithmetic (one line when both match)."""
+    (kh, kw), (sh, sw) = window, strides
+    out_h, h_math = _window_math(height, kh, sh, padding)
+    out_w, w_math = _window_math(width, kw, sw, padding)
+    shape_math = h_math if (height, kh, sh) == (width, kw, sw) else f"height {h_math}; width {w_math}"
+    return out_h, out_w, shape_math
 
 
 def _window_math(size: int, window: int, strides: int, padding: str) -> tuple[int, str]:

@@ -10,6 +10,7 @@ import pytest
 
 from cnn_core import ops
 from cnn_core.steps import conv_steps, pool_steps
+from tests.test_ops import _pair, _random_conv_case as _conv_case
 
 CONV_TABLE = list(itertools.product(
     [(5, 5, 1), (6, 7, 3), (4, 4, 2)],  # (H, W, C_in)
@@ -26,17 +27,6 @@ POOL_TABLE = list(itertools.product(
 ))
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
-def _conv_case(shape, kernel_size, c_out=2, seed=0):
-    rng = np.random.default_rng(seed)
-    kh, kw = _pair(kernel_size)
-    image = rng.normal(size=shape).astype(np.float32)
-    kernels = rng.normal(size=(kh, kw, shape[2], c_out)).astype(np.float32)
-    bias = rng.normal(size=c_out).astype(np.float32)
-    return image, kernels, bias
 
 
 def _case_id(case) -> str:
