@@ -23,9 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from cnn_core import activations, datasets, images, models  # noqa: E402
+from cnn_core.data.mnist import load_mnist
+from cnn_core.learning.activations import activation_grid, feature_layer_names, layer_activations
+from cnn_core.learning.gradcam import grad_cam
+from cnn_core.learning.models import build_cats_dogs_convnet, build_mnist_convnet
+from cnn_core.vision.images import load_sample_photo, prepare_image
 
 TARGET_MS = 100.0
 
@@ -40,17 +44,17 @@ def _times_ms(function, runs: int) -> list[float]:
 
 
 def _all_maps_and_grids(model, image) -> None:
-    for _, activation in activations.layer_activations(model, image):
-        activations.activation_grid(activation)
+    for _, activation in layer_activations(model, image):
+        activation_grid(activation)
 
 
 def _seed_way(model, image) -> None:
     import keras
 
-    count = len(activations.feature_layer_names(model, image.shape))
+    count = len(feature_layer_names(model, image.shape))
     activation_model = keras.Model(model.inputs, [layer.output for layer in model.layers[:count]])
     for activation in activation_model.predict(image[None], verbose=0):
-        activations.activation_grid(activation[0])
+        activation_grid(activation[0])
 
 
 def bench_case(name: str, model, image: np.ndarray, runs: int) -> float:
@@ -59,12 +63,12 @@ def bench_case(name: str, model, image: np.ndarray, runs: int) -> float:
     _all_maps_and_grids(model, image)  # builds and caches the multi-output model
     first_ms = (time.perf_counter() - start) * 1e3
     total = _times_ms(lambda: _all_maps_and_grids(model, image), runs)
-    maps_only = _times_ms(lambda: activations.layer_activations(model, image), runs)
-    maps = activations.layer_activations(model, image)
-    grids_only = _times_ms(lambda: [activations.activation_grid(a) for _, a in maps], runs)
+    maps_only = _times_ms(lambda: layer_activations(model, image), runs)
+    maps = layer_activations(model, image)
+    grids_only = _times_ms(lambda: [activation_grid(a) for _, a in maps], runs)
     seed_way = _times_ms(lambda: _seed_way(model, image), max(3, runs // 10))
-    activations.grad_cam(model, image)
-    cam = _times_ms(lambda: activations.grad_cam(model, image), max(5, runs // 4))
+    grad_cam(model, image)
+    cam = _times_ms(lambda: grad_cam(model, image), max(5, runs // 4))
     median = statistics.median(total)
     shapes = ", ".join("x".join(map(str, a.shape)) for _, a in maps)
     print(f"\n{name}: {len(maps)} layers ({shapes})")
@@ -93,13 +97,13 @@ def main() -> None:
     if shipped.exists():
         mnist_model, mnist_name = keras.models.load_model(shipped, compile=False), "shipped MNIST convnet"
     else:
-        mnist_model, mnist_name = models.build_mnist_convnet(), "MNIST convnet (untrained: models/ lacks the file)"
-    _, (x_test, _) = datasets.load_mnist()
-    digit = activations.prepare_image(x_test[0], (28, 28, 1))
-    cat = activations.prepare_image(images.load_sample_photo(), (150, 150, 3))
+        mnist_model, mnist_name = build_mnist_convnet(), "MNIST convnet (untrained: models/ lacks the file)"
+    _, (x_test, _) = load_mnist()
+    digit = prepare_image(x_test[0], (28, 28, 1))
+    cat = prepare_image(load_sample_photo(), (150, 150, 3))
     medians = [
         bench_case(f"{mnist_name}, one test digit 28x28x1", mnist_model, digit, runs),
-        bench_case("seed cats-vs-dogs convnet, the cat photo at 150x150x3", models.build_cats_dogs_convnet(), cat, runs),
+        bench_case("seed cats-vs-dogs convnet, the cat photo at 150x150x3", build_cats_dogs_convnet(), cat, runs),
     ]
     verdict = "met" if max(medians) <= TARGET_MS else "NOT met"
     print(f"\nTarget of {TARGET_MS:.0f} ms for all layers' maps and grids: {verdict}.")

@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import browser_helpers as bh  # noqa: E402  (needs ROOT on the path)
+from tests.support import browser as bh
+from tests.support import server
 
 KERAS_PAGES = ("Activation maps", "Read my digit")
 CONCEPT_TITLES = ("Convolution", "Padding", "Stride", "Pooling")
@@ -58,7 +59,7 @@ def settled_wall_time(page) -> float:
 
 def one_cold_start(browser, keras_page: str) -> dict:
     """Fresh server and browser context: seconds to the home page, then to ``keras_page``."""
-    process, url, launched, healthy_s = bh.launch_server()
+    process, url, launched, healthy_s = server.launch_server()
     page = bh.new_tab(browser)
     try:
         page.goto(url, wait_until="commit")
@@ -71,7 +72,7 @@ def one_cold_start(browser, keras_page: str) -> dict:
         problems = bh.problems(page)
     finally:
         page.context.close()
-        bh.stop_server(process)
+        server.stop_server(process)
     return {"healthy_s": healthy_s, "first_s": first_s, "keras_page": keras_page, "keras_s": keras_s,
             "drawing_s": drawing_s,
             "tf_after_home": tf_after_home, "tf_after_keras": tf_after_keras, "problems": problems}
@@ -79,7 +80,7 @@ def one_cold_start(browser, keras_page: str) -> dict:
 
 def probe_light_pages(browser) -> list[tuple[str, bool]]:
     """(page, TensorFlow loaded after visiting it) for the home page and each concept page in turn."""
-    process, url, _, _ = bh.launch_server()
+    process, url, _, _ = server.launch_server()
     page = bh.new_tab(browser)
     try:
         bh.open_app(page, url)
@@ -89,7 +90,7 @@ def probe_light_pages(browser) -> list[tuple[str, bool]]:
             found.append((title, tensorflow_loaded(process.pid)))
     finally:
         page.context.close()
-        bh.stop_server(process)
+        server.stop_server(process)
     return found
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cnn_core import ops  # noqa: E402
-from cnn_core.steps import conv_steps  # noqa: E402
+from cnn_core.ops.shapes import output_shape
+from cnn_core.ops.sliding import conv2d
+from cnn_core.ops.steps import conv_steps
 
 
 def _median_seconds(function, runs: int) -> float:
@@ -39,11 +40,11 @@ def _consume(frames) -> None:
 def bench_case(name: str, image: np.ndarray, kernels: np.ndarray, runs: int) -> None:
     """Print the median time to produce all frames of conv_steps(image, kernels)."""
     bias = np.zeros(kernels.shape[-1], dtype=np.float32)
-    h_out, w_out = ops.output_shape(image.shape, kernels.shape[:2])
+    h_out, w_out = output_shape(image.shape, kernels.shape[:2])
     count = h_out * w_out * kernels.shape[-1]
     last = collections.deque(conv_steps(image, kernels, bias), maxlen=1)[0]
     assert last.index + 1 == count  # one frame per output cell
-    np.testing.assert_allclose(last.partial_output, ops.conv2d(image, kernels, bias), atol=1e-4)
+    np.testing.assert_allclose(last.partial_output, conv2d(image, kernels, bias), atol=1e-4)
     seconds = _median_seconds(lambda: _consume(conv_steps(image, kernels, bias)), runs)
     partial = _median_seconds(lambda: last.partial_output, max(runs, 20))
     print(f"{name}: {count:,} frames, median {seconds * 1e3:,.1f} ms over {runs} runs, "

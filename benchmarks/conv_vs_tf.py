@@ -24,7 +24,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cnn_core.ops import conv2d  # noqa: E402
+from cnn_core.ops.sliding import conv2d
 
 WARMUP = 5
 

@@ -22,10 +22,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from cnn_core import datasets, digits, images  # noqa: E402
+from cnn_core.data.mnist import load_mnist
+from cnn_core.learning.evaluation import predict_proba
+from cnn_core.vision.digits import prepare_digit, prepare_digits
+from cnn_core.vision.images import load_image
+from cnn_core.vision.snapshots import synthetic_snapshot
 
 SNAPSHOTS = 60
 MODEL = Path(__file__).resolve().parent.parent / "models" / "mnist_convnet_augmented.keras"
@@ -44,26 +48,26 @@ def median_ms(function, inputs) -> float:
 def main() -> None:
     import keras
 
-    _, (x_test, _) = datasets.load_mnist()
+    _, (x_test, _) = load_mnist()
     rng = np.random.default_rng(0)
-    photos = [digits.synthetic_snapshot(x_test[i], rng) for i in range(SNAPSHOTS)]
+    photos = [synthetic_snapshot(x_test[i], rng) for i in range(SNAPSHOTS)]
     jpegs = [cv2.imencode(".jpg", cv2.cvtColor(p, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
              for p in photos]
     model = keras.models.load_model(MODEL, compile=False)
-    one = digits.prepare_digit(photos[0])[None]  # (1, 28, 28)
+    one = prepare_digit(photos[0])[None]  # (1, 28, 28)
 
     def answer(photo):
-        return digits.predict_probabilities(model, digits.prepare_digits(photo).digits).argmax(axis=1)
+        return predict_proba(model, prepare_digits(photo).digits).argmax(axis=1)
 
     for photo in photos[:5]:  # warm up TensorFlow's first calls and the caches
         answer(photo)
         model.predict(one[..., None], verbose=0)
 
     rows = [
-        ("JPEG bytes -> answer (what the page does)", median_ms(lambda b: answer(images.load_image(b)), jpegs)),
+        ("JPEG bytes -> answer (what the page does)", median_ms(lambda b: answer(load_image(b)), jpegs)),
         ("decoded RGB array -> answer", median_ms(answer, photos)),
-        ("  decode the JPEG (load_image)", median_ms(images.load_image, jpegs)),
-        ("  prepare_digits", median_ms(digits.prepare_digits, photos)),
+        ("  decode the JPEG (load_image)", median_ms(load_image, jpegs)),
+        ("  prepare_digits", median_ms(prepare_digits, photos)),
         ("  model(x, training=False), one digit", median_ms(lambda _: model(one[..., None], training=False), photos)),
         ("  model.predict(x), one digit", median_ms(lambda _: model.predict(one[..., None], verbose=0), photos)),
     ]

@@ -5,7 +5,7 @@ Run: python benchmarks/folder_pipeline.py [--batch-size 20] [--batches 30]
 Data: 600 synthetic 150x150x3 uint8 images in memory (what ``load_image_folder`` produces for the
 seed's input size). Three figures, measured in one run:
 
-1. the pipeline alone: ``folders.augmented_dataset`` with the seed's training augmentation,
+1. the pipeline alone: ``make_dataset`` with the seed's training augmentation,
    iterated as fast as it goes (parallel map calls + prefetch), in images/s;
 2. the model alone: ``train_on_batch`` of the seed's cats-vs-dogs convnet (3,453,121 parameters,
    Dropout 0.5) on one batch held in memory, in images/s;
@@ -29,9 +29,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from cnn_core import augment, folders, models, training  # noqa: E402
+from cnn_core.learning.models import build_cats_dogs_convnet
+from cnn_core.learning.pipeline import make_dataset
+from cnn_core.learning.settings import loss_for, make_optimizer
+from cnn_core.vision.augment import SEED_TRAINING
 
 
 def pipeline_rate(dataset, batches: int) -> float:
@@ -63,7 +66,7 @@ def step_rate(model, batch_size: int, batches: int) -> float:
 def fit_rates(model, datasets: dict, batch_size: int, batches: int, repeats: int) -> dict[str, float]:
     """Median images/s of ``model.fit`` over ``batches`` batches of each dataset, measured in turns."""
     rates = {name: [] for name in datasets}
-    for name, dataset in datasets.items():
+    for dataset in datasets.values():
         model.fit(dataset.take(2), epochs=1, verbose=0)  # Warm-up: tracing, iterator threads.
     for _ in range(repeats):
         for name, dataset in datasets.items():
@@ -87,13 +90,13 @@ def main() -> None:
     labels = rng.integers(0, 2, 600).astype(np.int32)
     print(f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, batch size {args.batch_size}, 150x150x3 images")
 
-    augmented = folders.augmented_dataset(images, labels, args.batch_size, augment.SEED_TRAINING, seed=0)
-    plain = folders.augmented_dataset(images, labels, args.batch_size, None, seed=0)
+    augmented = make_dataset(images, labels, args.batch_size, shuffle=True, seed=0, augmentation=SEED_TRAINING)
+    plain = make_dataset(images, labels, args.batch_size, shuffle=True, seed=0)
     augmented_ips = pipeline_rate(augmented, args.batches)
     plain_ips = pipeline_rate(plain, args.batches)
 
-    model = models.build_cats_dogs_convnet(dropout=0.5)
-    model.compile(optimizer=training.make_optimizer("adam", 1e-3), loss=training.loss_for(model), metrics=["accuracy"])
+    model = build_cats_dogs_convnet(dropout=0.5)
+    model.compile(optimizer=make_optimizer("adam", 1e-3), loss=loss_for(model), metrics=["accuracy"])
     step_ips = step_rate(model, args.batch_size, max(10, args.batches // 2))
     # The same batch over and over from memory: model.fit with no input work at all.
     x = rng.random((args.batch_size, 150, 150, 3), dtype=np.float32)

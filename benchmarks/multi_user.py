@@ -51,7 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import browser_helpers as bh  # noqa: E402  (needs ROOT on the path)
+from tests.support import browser as bh
+from tests.support import server
 
 CONCEPT_TITLES = ("Convolution", "Padding", "Stride", "Pooling")
 RENDER_TARGET_S = 2.0
@@ -291,9 +292,9 @@ def run_name_text(settings: dict) -> str:
     """The settings part of the training page's run name, e.g. "adam, 2 epochs, 1,800 digits"."""
     import numpy as np
 
-    from cnn_core import training
+    from cnn_core.data.mnist import split_validation
 
-    (x_fit, _), _ = training.split_validation(np.zeros(settings["subset"]), np.zeros(settings["subset"]), 0.1)
+    (x_fit, _), _ = split_validation(np.zeros(settings["subset"]), np.zeros(settings["subset"]), 0.1)
     epochs = settings["epochs"]
     return f"{settings['optimizer']}, {epochs} epoch{'s' * (epochs != 1)}, {len(x_fit):,} digits"
 
@@ -369,7 +370,7 @@ def main() -> None:
 
     log_path = Path(tempfile.mkdtemp(prefix="cnn_lab_runs_")) / "runs.jsonl"
     log_path.touch()
-    process, base_url, _, _ = bh.launch_server(
+    process, base_url, _, _ = server.launch_server(
         {"CNN_LAB_MAX_TRAININGS": str(MAX_TRAININGS)}, python_args=("-c", TIMED_SERVER, str(log_path)))
     sampler = RssSampler(process.pid)
     sampler.start()
@@ -387,7 +388,7 @@ def main() -> None:
             browser.close()
     finally:
         sampler.stop()
-        bh.stop_server(process)
+        server.stop_server(process)
     print(f"\nserver peak RSS overall: {sampler.peaks.get('overall', 0) / 1e6:.0f} MB; "
           f"load average at the end {os.getloadavg()[0]:.1f}")
     for failure in failures:

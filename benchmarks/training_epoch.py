@@ -25,7 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core.data.mnist import load_mnist, subset
+from cnn_core.learning.models import build_mnist_convnet
+from cnn_core.learning.train import train
 
 
 def forward_multiply_adds(model) -> int:
@@ -69,9 +71,9 @@ def main() -> None:
 
     import keras
 
-    (x_train, y_train), _ = datasets.load_mnist()
-    x, y = training.subset(x_train, y_train, args.train_size)
-    model = models.build_mnist_convnet()
+    (x_train, y_train), _ = load_mnist()
+    x, y = subset(x_train, y_train, args.train_size)
+    model = build_mnist_convnet()
     macs = forward_multiply_adds(model)
     flops_per_epoch = 2 * 3 * macs * len(x)
 
@@ -85,7 +87,7 @@ def main() -> None:
             times.append(time.perf_counter() - self.start)
             print(f"epoch {epoch + 1}: {times[-1]:.1f} s, accuracy {logs['accuracy']:.4f}", flush=True)
 
-    training.train(model, (x, y), epochs=args.epochs, batch_size=64, optimizer="rmsprop",
+    train(model, (x, y), epochs=args.epochs, batch_size=64, optimizer="rmsprop",
                    learning_rate=1e-3, seed=0, callbacks=[EpochTimer()])
     rate = matmul_gflops()
 

@@ -3,11 +3,11 @@
 Run: python benchmarks/training_overhead.py [--train-size N] [--epochs N] [--reps N] [--quick]
 
 Both sides train the seed's MNIST convnet from the same initial weights on the same uint8 digits
-through the same ``tf.data`` pipeline (``training.make_dataset``: per-batch /255, prefetch), so
+through the same ``tf.data`` pipeline (``make_dataset``: per-batch /255, prefetch), so
 the only difference is what the app adds:
 
 - plain: ``model.fit(dataset, verbose=0)``;
-- app: ``training.train(...)`` with a ``TrainingLog`` sink and a stop event (the progress callback
+- app: ``train(...)`` with a ``TrainingLog`` sink and a stop event (the progress callback
   on every batch), and a poller thread that, like the page's fragment, takes a snapshot and builds
   the history figure every 0.5 s.
 
@@ -31,7 +31,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core.data.mnist import load_mnist
+from cnn_core.figures.charts import history_figure
+from cnn_core.learning.models import build_mnist_convnet
+from cnn_core.learning.pipeline import make_dataset
+from cnn_core.learning.progress import TrainingLog
+from cnn_core.learning.settings import make_optimizer
+from cnn_core.learning.train import train
+from ui.training import POLL_S
 
 TARGET_RATIO = 1.03
 
@@ -52,33 +59,32 @@ def epoch_timer(times: list[float]):
 
 def plain_fit(initial_weights, data, epochs: int) -> list[float]:
     """Epoch times of plain ``model.fit(verbose=0)``."""
-    model = models.build_mnist_convnet()
+    model = build_mnist_convnet()
     model.set_weights(initial_weights)
-    model.compile(optimizer=training.make_optimizer("rmsprop", 1e-3), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=make_optimizer("rmsprop", 1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    dataset = training.make_dataset(*data, 64, shuffle=True, seed=0, input_shape=(28, 28, 1))
+    dataset = make_dataset(*data, 64, shuffle=True, seed=0, input_shape=(28, 28, 1))
     times: list[float] = []
     model.fit(dataset, epochs=epochs, verbose=0, callbacks=[epoch_timer(times)], shuffle=False)
     return times[1:]
 
 
 def app_fit(initial_weights, data, epochs: int) -> list[float]:
-    """Epoch times of ``training.train`` with live progress, polled like the page does."""
-    from pages import training_ui
+    """Epoch times of ``train`` with live progress, polled like the page does."""
 
-    model = models.build_mnist_convnet()
+    model = build_mnist_convnet()
     model.set_weights(initial_weights)
-    log, stop, done = training.TrainingLog(), threading.Event(), threading.Event()
+    log, stop, done = TrainingLog(), threading.Event(), threading.Event()
 
     def poll():
-        while not done.wait(training_ui.POLL_S):
-            training_ui.history_figure(log.snapshot())
+        while not done.wait(POLL_S):
+            history_figure(log.snapshot())
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     times: list[float] = []
     try:
-        training.train(model, data, epochs=epochs, batch_size=64, progress=log, stop=stop, seed=0,
+        train(model, data, epochs=epochs, batch_size=64, progress=log, stop=stop, seed=0,
                        callbacks=[epoch_timer(times)])
     finally:
         done.set()
@@ -98,11 +104,10 @@ def main() -> None:
 
     # The page module is imported before any timing, so both sides run with the same interpreter
     # state (it freezes the long-lived objects out of garbage collection on import).
-    from pages import training_ui  # noqa: F401
 
-    (x_train, y_train), _ = datasets.load_mnist()
+    (x_train, y_train), _ = load_mnist()
     data = (x_train[: args.train_size], y_train[: args.train_size])
-    initial_weights = models.build_mnist_convnet().get_weights()
+    initial_weights = build_mnist_convnet().get_weights()
     plain_fit(initial_weights, (data[0][:640], data[1][:640]), 1)  # Warm up TensorFlow once.
     plain, app = [], []
     for rep in range(args.reps):

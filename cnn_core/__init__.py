@@ -1,45 +1,121 @@
-"""CNN Lab's engine: exact numpy ops, step-by-step frames, data, models, training and more.
+"""CNN Lab's engine: exact numpy ops, step-by-step frames, figures, data, models, training and more.
 
 Nothing here imports Streamlit, and nothing imports TensorFlow until a function that needs Keras
-is called. The numpy API is importable from the top level::
+is called. Every public name is reachable from the top level and listed once, in ``_EXPORTS``
+below; it loads its module on first use (PEP 562), so ``import cnn_core`` stays cheap::
 
     >>> import cnn_core
     >>> cnn_core.conv_output_size(28, 3)
     26
 
-Submodules (``cnn_core.datasets``, ``cnn_core.models``, ...) load on first attribute access, so
-``import cnn_core`` stays cheap for the concept pages.
+The subpackages are the engine's parts: ``ops`` (shapes, ops, steps, kernels, the text of
+formulas) <- ``figures`` (grids, players, pictures, charts); ``vision`` (images, augmentation,
+digits); ``data`` (MNIST, zips, folders, the download) <- ``learning`` (models, the input
+pipeline, training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter
+patterns). Modules inside them may move; the names below stay.
 """
+
+from __future__ import annotations
 
 import importlib
 
-# Public name -> the submodule that defines it; loaded on first use (PEP 562).
+# Public name -> the module that defines it.
 _EXPORTS = {
-    "conv2d": "ops",
-    "pool2d": "ops",
-    "conv_output_size": "ops",
-    "same_padding": "ops",
-    "conv_steps": "steps",
-    "pool_steps": "steps",
-    "ConvStep": "steps",
-    "PoolStep": "steps",
+    # ops: shapes, sliding windows, step frames, kernels, formulas
+    "conv_output_size": "ops.shapes",
+    "same_padding": "ops.shapes",
+    "padding_amounts": "ops.shapes",
+    "output_shape": "ops.shapes",
+    "pad_amounts": "ops.shapes",
+    "pad_input": "ops.sliding",
+    "conv2d": "ops.sliding",
+    "pool2d": "ops.sliding",
+    "conv_steps": "ops.steps",
+    "pool_steps": "ops.steps",
+    "ConvStep": "ops.steps",
+    "PoolStep": "ops.steps",
+    "coverage": "ops.coverage",
+    "window_coverage": "ops.coverage",
+    "kernel_preset": "ops.kernels",
+    "preset_kernel": "ops.kernels",
+    "parse_grid": "ops.kernels",
+    "format_grid": "ops.kernels",
+    "PRESETS": "ops.kernels",
+    "GridError": "ops.kernels",
+    # vision: images, augmentation, digits
+    "load_image": "vision.images",
+    "load_sample_photo": "vision.images",
+    "resize": "vision.images",
+    "to_gray": "vision.images",
+    "prepare_image": "vision.images",
+    "ImageError": "vision.images",
+    "apply_transform": "vision.transforms",
+    "random_transform_params": "vision.transforms",
+    "transform_matrix": "vision.transforms",
+    "AugmentSettings": "vision.augment",
+    "augment_image": "vision.augment",
+    "augment_batch": "vision.augment",
+    "SEED_PREVIEW": "vision.augment",
+    "SEED_TRAINING": "vision.augment",
+    "datagen_code": "vision.augment_code",
+    "keras_layers_code": "vision.augment_code",
+    "prepare_digit": "vision.digits",
+    "prepare_digit_stages": "vision.digits",
+    "prepare_digits": "vision.digits",
+    "DigitRow": "vision.digits",
+    "NoDigitError": "vision.ink",
+    "synthetic_snapshot": "vision.snapshots",
+    # data: MNIST, zips, folders, the download
+    "load_mnist": "data.mnist",
+    "subset": "data.mnist",
+    "split_validation": "data.mnist",
+    "extract_image_zip": "data.zips",
+    "load_image_folder": "data.folders",
+    "scan_image_folder": "data.folders",
+    "ImageFolderData": "data.folders",
+    "download_cats_and_dogs": "data.download",
+    "DatasetError": "data.errors",
+    "DownloadError": "data.errors",
+    # learning: models, training, evaluation, the summary, inside the network
+    "build_convnet": "learning.models",
+    "build_mnist_convnet": "learning.models",
+    "build_cats_dogs_convnet": "learning.models",
+    "make_dataset": "learning.pipeline",
+    "TrainingSettings": "learning.settings",
+    "check_settings": "learning.settings",
+    "train": "learning.train",
+    "TrainResult": "learning.train",
+    "TrainingRun": "learning.runs",
+    "TrainingLog": "learning.progress",
+    "Snapshot": "learning.progress",
+    "TrainingBusyError": "learning.slots",
+    "evaluate": "learning.evaluation",
+    "Evaluation": "learning.evaluation",
+    "predict_proba": "learning.evaluation",
+    "class_probabilities": "learning.evaluation",
+    "history_to_csv": "learning.evaluation",
+    "summary_rows": "learning.summary",
+    "SummaryRow": "learning.summary",
+    "layer_activations": "learning.activations",
+    "activation_grid": "learning.activations",
+    "grad_cam": "learning.gradcam",
+    "filter_patterns": "learning.patterns",
+    "FilterPattern": "learning.patterns",
 }
-_SUBMODULES = {
-    "ops", "steps", "kernels", "figures", "images", "datasets", "folders", "models", "training",
-    "augment", "activations", "digits",
-}
-
+_SUBPACKAGES = {"ops", "figures", "vision", "data", "learning"}
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         module = importlib.import_module(f"cnn_core.{_EXPORTS[name]}")
-        return getattr(module, name)
-    if name in _SUBMODULES:
+        value = getattr(module, name)
+        globals()[name] = value  # Later look-ups skip this function.
+        return value
+    if name in _SUBPACKAGES:
         return importlib.import_module(f"cnn_core.{name}")
     raise AttributeError(f"module 'cnn_core' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBPACKAGES)

@@ -5,10 +5,14 @@ the models this app has."""
 import numpy as np
 import streamlit as st
 
-from cnn_core import activations, images
-from pages import common
-
-common.run_inside_app()
+from cnn_core.figures import charts, pictures
+from cnn_core.learning import activations, gradcam, patterns
+from cnn_core.learning.evaluation import class_probabilities
+from cnn_core.learning.graph import model_fingerprint
+from cnn_core.vision import images
+from ui import state
+from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
+from ui.uploads import image_upload, show_error
 
 SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
 SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
@@ -34,19 +38,19 @@ st.info(
 @st.cache_resource(show_spinner="Building the seed's cats-vs-dogs convnet...")
 def seed_cats_dogs_model():
     """The seed's architecture with random weights, shared read-only: shows its listing's shapes."""
-    from cnn_core import models
+    from cnn_core.learning.models import build_cats_dogs_convnet
 
-    return models.build_cats_dogs_convnet()
+    return build_cats_dogs_convnet()
 
 
 def model_choices() -> dict:
     """Label -> (kind, name) for every model this visitor may open."""
     choices = {
         label: ("shipped", name)
-        for name, label in common.SHIPPED_MODELS.items()
-        if (common.MODELS_DIR / f"{name}.keras").exists()
+        for name, label in SHIPPED_MODELS.items()
+        if (MODELS_DIR / f"{name}.keras").exists()
     }
-    for name, entry in common.session_models().items():
+    for name, entry in state.session_models().items():
         if entry.task in ("mnist", "folder"):
             choices[f"{name} (trained this session)"] = ("session", name)
     choices[SEED_MODEL] = ("seed", None)
@@ -56,10 +60,10 @@ def model_choices() -> dict:
 def load_choice(kind: str, name):
     """(model, class names, input shape) for a choice from ``model_choices``."""
     if kind == "session":
-        entry = common.session_models()[name]
+        entry = state.session_models()[name]
         return entry.model, list(entry.class_names), tuple(entry.input_shape)
     if kind == "shipped":
-        model, class_names = common.shipped_model(name), [str(digit) for digit in range(10)]
+        model, class_names = shipped_model(name), [str(digit) for digit in range(10)]
     else:
         model, class_names = seed_cats_dogs_model(), ["cat", "dog"]
     return model, class_names, tuple(model.inputs[0].shape[1:])
@@ -68,14 +72,14 @@ def load_choice(kind: str, name):
 def input_picture(source: str, grey_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
-        (_, _), (x_test, y_test) = common.mnist()
+        (_, _), (x_test, y_test) = mnist()
         index = st.number_input("Test image index", 0, len(x_test) - 1, 0, key="activations_digit")
         st.caption(f"Label: **{y_test[index]}**")
         return x_test[index]
     if source == "Sample cat photo":
         return images.load_sample_photo(max_side=512)
     if source == "Upload a picture":
-        picture = common.image_upload("Picture (PNG, JPEG, ...)", key="activations_upload", max_side=512)
+        picture = image_upload("Picture (PNG, JPEG, ...)", key="activations_upload", max_side=512)
     else:
         shot = st.camera_input("Take a picture", key="activations_camera")
         picture = None
@@ -93,9 +97,8 @@ def input_picture(source: str, grey_model: bool):
 
 def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
     """A small model input blown up with square pixels for display, uint8 (H, W, 3)."""
-    scale = activations.display_scale(image01.shape[1], target)
     rgb = np.rint(np.repeat(image01, 3 // image01.shape[-1], axis=-1) * 255).astype(np.uint8)
-    return rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+    return pictures.enlarge(rgb, target)
 
 
 # 1. The model and the picture.
@@ -120,11 +123,11 @@ with right:
 if picture is None:
     st.stop()
 try:
-    x = activations.prepare_image(picture, input_shape)  # (H, W, C) in [0, 1]
+    x = images.prepare_image(picture, input_shape)  # (H, W, C) in [0, 1]
     maps = activations.layer_activations(model, x)
-    probabilities = activations.class_probabilities(model, x)
+    probabilities = class_probabilities(model, x)
 except ValueError as exc:
-    common.show_error(exc)
+    show_error(exc)
     st.stop()
 if len(class_names) != len(probabilities):
     class_names = [f"class {i}" for i in range(len(probabilities))]
@@ -143,11 +146,11 @@ with explained:
         format_func=lambda i: "the predicted class" if i < 0 else class_names[i],
     )
 target = None if choice < 0 else choice
-heatmap = activations.grad_cam(model, x, class_index=target)
+heatmap = gradcam.grad_cam(model, x, class_index=target)
 cam_class = class_names[predicted if target is None else target]
-overlay_column.image(activations.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
+overlay_column.image(pictures.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
 st.caption(
-    f"Grad-CAM weighs each map of the last conv layer ({activations.last_conv_layer_name(model, input_shape)}, "
+    f"Grad-CAM weighs each map of the last conv layer ({gradcam.last_conv_layer_name(model, input_shape)}, "
     f"{heatmap.shape[0]}x{heatmap.shape[1]}) by how "
     "much the class score grows with it, adds them up and keeps the positive part: red is where the "
     "evidence for the class lies. An all-blue overlay means no position argues for that class."
@@ -161,7 +164,7 @@ for name, activation in maps:
     grid = activations.activation_grid(activation, per_row)
     flat = int(activations.flat_channels(activation).sum())
     st.markdown(f"**{name}** · {height}x{width}x{channels}")
-    st.image(activations.grid_picture(grid, (height, width), activations.display_scale(grid.shape[1])))
+    st.image(pictures.grid_picture(grid, (height, width), pictures.display_scale(grid.shape[1])))
     if flat:
         st.caption(f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing.")
 
@@ -173,12 +176,12 @@ zoom_maps = dict(maps)[zoom_layer]
 channel = zoom_left.number_input("Channel", 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}")
 values = zoom_maps[..., channel]
 zoom_left.markdown(f"min **{values.min():.4g}** · max **{values.max():.4g}** · mean **{values.mean():.4g}**")
-zoom_right.plotly_chart(activations.channel_figure(values, f"{zoom_layer}, channel {channel}"), key="activations_zoom_chart")
+zoom_right.plotly_chart(charts.channel_figure(values, f"{zoom_layer}, channel {channel}"), key="activations_zoom_chart")
 
 # 4. The first layer's kernels.
 st.header("The first layer's kernels")
 st.markdown("Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it.")
-st.plotly_chart(activations.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
+st.plotly_chart(charts.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
 
 # 5. Filter patterns by gradient ascent.
 st.header("What a filter responds to")
@@ -193,23 +196,23 @@ p1, p2, p3 = st.columns(3)
 layer_name = p1.selectbox("Conv layer", conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
 filters = dict(maps)[layer_name].shape[-1]  # Every conv layer is among the maps above.
 first, last = p2.slider("Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}")
-steps = p3.slider("Ascent steps", 10, 100, activations.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
+steps = p3.slider("Ascent steps", 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
 wanted = list(range(first, last + 1))[:MAX_PATTERNS_PER_RUN]
 if last - first + 1 > MAX_PATTERNS_PER_RUN:
     st.warning(f"Showing the first {MAX_PATTERNS_PER_RUN} filters of the range; narrow it to see others.")
 # Keyed by what the pattern depends on; a fingerprint rather than id(model), which Python reuses.
 cache = st.session_state.setdefault(PATTERN_CACHE_KEY, {})
-fingerprint = activations.model_fingerprint(model)
+fingerprint = model_fingerprint(model)
 
 
 def key_of(index: int) -> tuple:
-    return (fingerprint, layer_name, index, steps, activations.DEFAULT_ASCENT_STEP_SIZE)
+    return (fingerprint, layer_name, index, steps, patterns.DEFAULT_ASCENT_STEP_SIZE)
 
 
 missing = [index for index in wanted if key_of(index) not in cache]
 if missing and st.button(f"Compute {len(missing)} filter pattern(s)", key="activations_pattern_go"):
     bar = st.progress(0.0, text="Gradient ascent...")
-    for done, pattern in enumerate(activations.filter_patterns(model, layer_name, missing, steps=steps), start=1):
+    for done, pattern in enumerate(patterns.filter_patterns(model, layer_name, missing, steps=steps), start=1):
         cache[key_of(pattern.filter_index)] = pattern
         bar.progress(done / len(missing), text=f"Filter {pattern.filter_index}: done {done} of {len(missing)}")
     while len(cache) > PATTERN_CACHE_SIZE:
@@ -222,9 +225,8 @@ else:
     for slot, index in enumerate(wanted):
         pattern = cache[key_of(index)]
         picture = np.squeeze(pattern.image)
-        scale = activations.display_scale(picture.shape[1], 112)
         gallery[slot % 8].image(
-            picture.repeat(scale, axis=0).repeat(scale, axis=1),
+            pictures.enlarge(picture, 112),
             caption=f"filter {index} · {pattern.losses[0]:.2f} → {pattern.losses[-1]:.2f}",
         )
     st.caption("Under each pattern: the filter's mean response (before its ReLU) at the first and last step.")

@@ -4,14 +4,13 @@ and the same settings written as the book's call and as Keras 3 preprocessing la
 import numpy as np
 import streamlit as st
 
-from cnn_core import augment, images
-from cnn_core.augment import AugmentSettings
-from pages import common
-
-common.run_inside_app()
+from cnn_core.vision import augment, augment_code, images
+from cnn_core.vision.augment import AugmentSettings
+from cnn_core.vision.transforms import FILL_MODES
+from ui import state
+from ui.uploads import image_upload
 
 PREVIEW_SIZE = (150, 150)  # The seed's target_size: what the model is trained on.
-SETTINGS_KEY = "augmentation_settings"  # Read by the folder-training page.
 PRESETS = {"preview": augment.SEED_PREVIEW, "training": augment.SEED_TRAINING, "none": AugmentSettings()}
 
 
@@ -41,7 +40,7 @@ def controls() -> AugmentSettings:
     """The ImageDataGenerator arguments, as widgets; defaults are the seed's preview cell."""
     if "aug_rotation" not in st.session_state:
         # Streamlit forgets a page's widgets when the visitor leaves it; the settings are kept.
-        set_controls(st.session_state.get(SETTINGS_KEY, augment.SEED_PREVIEW))
+        set_controls(state.augmentation_settings() or augment.SEED_PREVIEW)
     st.caption("Start from one of the seed's two `ImageDataGenerator` calls:")
     left, mid, right = st.columns(3)
     left.button("Preview", on_click=apply_preset, args=("preview",), width="stretch",
@@ -66,7 +65,7 @@ def controls() -> AugmentSettings:
     flip_left, flip_right = st.columns(2)
     horizontal = flip_left.checkbox("horizontal_flip", key="aug_hflip")
     vertical = flip_right.checkbox("vertical_flip", key="aug_vflip")
-    fill_mode = st.selectbox("fill_mode", augment.FILL_MODES, key="aug_fill",
+    fill_mode = st.selectbox("fill_mode", FILL_MODES, key="aug_fill",
                              help="How the corners uncovered by a turn or shift are filled.")
     return AugmentSettings(rotation, round(width_shift, 4), round(height_shift, 4), round(shear, 4), round(zoom, 4),
                            horizontal_flip=horizontal, vertical_flip=vertical, fill_mode=fill_mode)
@@ -77,7 +76,7 @@ def source_image() -> np.ndarray:
     choice = st.radio("Image", ["Chelsea the cat (bundled)", "Upload a photo"], horizontal=True, key="aug_source")
     photo = None
     if choice == "Upload a photo":
-        photo = common.image_upload("A photo to augment", key="aug_upload")
+        photo = image_upload("A photo to augment", key="aug_upload")
         if photo is None:
             st.info("Until a photo is uploaded, the bundled cat is shown.")
     if photo is None:
@@ -96,7 +95,7 @@ st.markdown(
 settings_column, grid_column = st.columns([1, 2], gap="large")
 with settings_column:
     settings = controls()
-    st.session_state[SETTINGS_KEY] = settings
+    state.set_augmentation_settings(settings)
     count = st.slider("Variants", 4, 16, 8, key="aug_count")
     seed_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
     st.session_state.setdefault("aug_seed", 0)
@@ -121,11 +120,11 @@ st.subheader("The same settings in code")
 book, layers = st.columns(2)
 with book:
     st.markdown("**The book (Keras 2):** `ImageDataGenerator`")
-    st.code(augment.datagen_code(settings), language="python", wrap_lines=True)
+    st.code(augment_code.datagen_code(settings), language="python", wrap_lines=True)
     st.caption("Keras 3 keeps it only as `keras.src.legacy.preprocessing.image.ImageDataGenerator`.")
 with layers:
     st.markdown("**Keras 3:** preprocessing layers")
-    st.code(augment.keras_layers_code(settings, PREVIEW_SIZE), language="python", wrap_lines=True)
+    st.code(augment_code.keras_layers_code(settings, PREVIEW_SIZE), language="python", wrap_lines=True)
     st.caption(
         "Put the layers first in the model or map them over a `tf.data` pipeline; they are active only "
         "while training. Differences: each layer resamples on its own (the generator resamples once), "

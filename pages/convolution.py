@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from cnn_core import figures
-from pages import concept_ui as ui
-from pages.common import run_inside_app
-
-run_inside_app()
+from cnn_core.figures.grids import feature_maps_figure
+from ui import concept as ui
+from ui.players import conv_player
 
 st.title("Convolution")
 st.markdown(
@@ -48,11 +46,11 @@ st.markdown(
     "**Play** runs in your browser; drag its slider to scrub. **Step by step** shows one output cell "
     "exactly: the patch, the kernel, their products, the sum per channel, and the bias."
 )
-ui.conv_player(image, kernel_bank, bias, strides, padding, channel_names, filter_names, key="conv")
+conv_player(image, kernel_bank, bias, strides, padding, channel_names, filter_names, key="conv")
 
 st.subheader("5. All feature maps")
 output = ui.conv2d(image, kernel_bank, bias, strides, padding)
-st.plotly_chart(figures.feature_maps_figure(output, filter_names), theme=None, key="conv_maps")
+st.plotly_chart(feature_maps_figure(output, filter_names), theme=None, key="conv_maps")
 st.caption(
     f"{output.shape[0]}×{output.shape[1]}×{output.shape[2]}: one map per filter, computed at once by "
     "`cnn_core.conv2d` (the same numbers as `tf.nn.conv2d` plus the bias). Red is positive, blue negative."

@@ -6,10 +6,15 @@ import os
 import numpy as np
 import streamlit as st
 
-from cnn_core import digits, images
-from pages import common
-
-common.run_inside_app()
+from cnn_core.figures.charts import probability_figure
+from cnn_core.figures.pictures import enlarge
+from cnn_core.learning.evaluation import predict_proba
+from cnn_core.vision import digits, images
+from cnn_core.vision.ink import NoDigitError
+from cnn_core.vision.snapshots import synthetic_snapshot
+from ui import state
+from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
+from ui.uploads import image_upload, show_error
 
 LOW_CONFIDENCE = 0.6
 SHOWN_SIDE = 112  # A digit's stages are shown this wide; tiny ones are enlarged without smoothing.
@@ -20,11 +25,11 @@ AUGMENTED_MODEL = "mnist_convnet_augmented"
 def model_choices() -> dict:
     """Label -> a function that returns the model: the shipped models, then this session's."""
     choices = {
-        common.SHIPPED_MODELS[name]: (lambda name=name: common.shipped_model(name))
+        SHIPPED_MODELS[name]: (lambda name=name: shipped_model(name))
         for name in (AUGMENTED_MODEL, SEED_MODEL)
-        if (common.MODELS_DIR / f"{name}.keras").is_file()
+        if (MODELS_DIR / f"{name}.keras").is_file()
     }
-    for entry in common.session_models().values():
+    for entry in state.session_models().values():
         if entry.task == "mnist":
             choices[f"{entry.name} (trained in this session)"] = lambda entry=entry: entry.model
     return choices
@@ -53,8 +58,7 @@ def shown(image: np.ndarray, square: bool = False) -> np.ndarray:
         side = max(height, width)
         top, left = (side - height) // 2, (side - width) // 2
         image = np.pad(image, ((top, side - height - top), (left, side - width - left)))
-    factor = SHOWN_SIDE // max(image.shape[:2])
-    return np.kron(image, np.ones((factor, factor), np.uint8)) if factor > 1 and image.ndim == 2 else image
+    return enlarge(image, SHOWN_SIDE) if image.ndim == 2 else image
 
 
 def camera_image():
@@ -78,16 +82,16 @@ def drawn_image():
 
 
 def uploaded_image():
-    return common.image_upload("Upload a photo of a digit", key="digit_upload", mode="RGB", max_side=1024)
+    return image_upload("Upload a photo of a digit", key="digit_upload", mode="RGB", max_side=1024)
 
 
 def sample_image():
-    _, (x_test, y_test) = common.mnist()
+    _, (x_test, y_test) = mnist()
     if st.button("Another sample") or "digit_sample" not in st.session_state:
         st.session_state.digit_sample = int(np.random.default_rng().integers(len(x_test)))
     index = st.session_state.digit_sample
     st.caption(f"A made-up webcam snapshot of MNIST test digit #{index}, a **{y_test[index]}**.")
-    return digits.synthetic_snapshot(x_test[index], rng=index)
+    return synthetic_snapshot(x_test[index], rng=index)
 
 
 def decoded(upload):
@@ -110,7 +114,7 @@ def live_video(model, servers: list) -> None:
         image = frame.to_ndarray(format="rgb24")
         try:
             reading = digits.prepare_digits(image)
-            label = "".join(str(d) for d in digits.predict_probabilities(model, reading.digits).argmax(axis=1))
+            label = "".join(str(d) for d in predict_proba(model, reading.digits).argmax(axis=1))
         except ValueError:  # NoDigitError included: this frame simply shows no digit.
             label = "no digit"
         cv2.putText(image, label, (12, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 80, 40), 3)
@@ -126,13 +130,13 @@ def live_video(model, servers: list) -> None:
 def show_reading(image: np.ndarray, model) -> None:
     try:
         reading = digits.prepare_digits(image)
-    except digits.NoDigitError as exc:
+    except NoDigitError as exc:
         st.warning(f"**No digit found.** {exc}")
         return
     except ValueError as exc:
-        common.show_error(exc)
+        show_error(exc)
         return
-    probabilities = digits.predict_probabilities(model, reading.digits)  # (N, 10)
+    probabilities = predict_proba(model, reading.digits)  # (N, 10)
     predicted = probabilities.argmax(axis=1)
     st.subheader("What the model sees, step by step")
     st.image([s.image for s in reading.stages], caption=[s.name for s in reading.stages], width=160)
@@ -143,7 +147,7 @@ def show_reading(image: np.ndarray, model) -> None:
         left, right = st.columns([1, 2])
         left.metric("The model reads", str(predicted[0]), f"{probabilities[0].max():.0%} sure",
                     delta_color="off", delta_arrow="off")
-        right.plotly_chart(digits.probability_figure(probabilities[0]), key="digit_probabilities")
+        right.plotly_chart(probability_figure(probabilities[0]), key="digit_probabilities")
     else:
         st.metric(f"The model reads {len(predicted)} digits", "".join(str(d) for d in predicted))
         columns = st.columns(len(predicted))
@@ -151,7 +155,7 @@ def show_reading(image: np.ndarray, model) -> None:
             column.image([shown(stages[0].image, square=True), shown(stages[-1].image)],
                          caption=["ink", f"{p.argmax()} ({p.max():.0%})"], width=80, output_format="PNG")
             with column.popover("Probabilities"):
-                st.plotly_chart(digits.probability_figure(p, title=f"Digit {i + 1}"), key=f"digit_probabilities_{i}")
+                st.plotly_chart(probability_figure(p, title=f"Digit {i + 1}"), key=f"digit_probabilities_{i}")
     if probabilities.max(axis=1).min() < LOW_CONFIDENCE:
         st.warning(
             f"**Low confidence** (below {LOW_CONFIDENCE:.0%}): the model is unsure, so do not trust this "

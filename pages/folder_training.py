@@ -10,14 +10,16 @@ from urllib.parse import urlparse
 import numpy as np
 import streamlit as st
 
-from cnn_core import augment, folders, models, training
-from pages import common, training_ui
+from cnn_core.data import download, folders, zips
+from cnn_core.data.errors import DatasetError, DownloadError
+from cnn_core.learning.models import build_cats_dogs_convnet
+from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
+from cnn_core.vision import augment, augment_code
+from ui import state
+from ui import training as training_ui
 
-common.run_inside_app()
-
-DATA_KEY = "folder_data"  # The loaded ImageFolderData; the overfitting lab reads it too.
-RUN_KEY = "folder_training_run"
-AUGMENT_KEY = "augmentation_settings"  # Written by the Augmentation page.
+RUN_KEY = state.FOLDER_RUN
 LOCAL_ENV = "CNN_LAB_FOLDER_PATHS"  # "1" or "0" forces the folder-path option on or off.
 SOURCES = {
     "zip": "Upload a zip of class folders",
@@ -38,14 +40,14 @@ def local_session() -> bool:
 @st.cache_resource(show_spinner="Decoding the pictures (once per server)…", max_entries=2)
 def cats_and_dogs(max_per_class: int) -> folders.ImageFolderData:
     """The cats-and-dogs set, decoded once per server and shared read-only (after the download)."""
-    return folders.load_image_folder(folders.download_cats_and_dogs(), max_per_class=max_per_class)
+    return folders.load_image_folder(download.download_cats_and_dogs(), max_per_class=max_per_class)
 
 
 def download_with_progress() -> None:
     """Fetch the archive (cached after the first time) with a progress bar; raises DownloadError."""
     bar = st.progress(0.0, text="Connecting…")
     try:
-        folders.download_cats_and_dogs(progress=lambda done, total: bar.progress(
+        download.download_cats_and_dogs(progress=lambda done, total: bar.progress(
             min(done / total, 1.0), text=f"Downloading {done / 1e6:,.1f} of {total / 1e6:,.1f} MB…"))
     finally:
         bar.empty()
@@ -55,7 +57,7 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
     """Unpack an upload into a temporary folder, decode it, and delete the folder again."""
     bar = st.progress(0.0, text="Unpacking…")
     with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
-        report = folders.extract_image_zip(uploaded, folder)
+        report = zips.extract_image_zip(uploaded, folder)
         data = folders.load_image_folder(
             report.root, validation_split=validation_split, max_per_class=max_per_class,
             progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
@@ -67,7 +69,7 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
 
 def load_path(path: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
     if not path or not os.path.isdir(os.path.expanduser(path)):
-        raise folders.DatasetError(f"{path!r} is not a folder on this computer.")
+        raise DatasetError(f"{path!r} is not a folder on this computer.")
     bar = st.progress(0.0, text="Reading…")
     data = folders.load_image_folder(
         os.path.expanduser(path), validation_split=validation_split, max_per_class=max_per_class,
@@ -92,22 +94,22 @@ def data_section() -> folders.ImageFolderData | None:
             uploaded = st.file_uploader("A .zip of class folders (cats/, dogs/, ...), optionally inside train/ and "
                                         "validation/", type=["zip"], key="folder_zip")
             if uploaded is not None and st.button("Load this zip", type="primary"):
-                st.session_state[DATA_KEY] = load_zip(uploaded, validation_split, int(max_per_class))
+                state.set_folder_data(load_zip(uploaded, validation_split, int(max_per_class)))
         elif source == "cats":
             st.caption("TensorFlow's `cats_and_dogs_filtered`: 2,000 training and 1,000 validation pictures, "
                        "the same size as the seed's `cats_and_dogs_small`. Downloaded once, then cached.")
             if st.button("Download and load", type="primary"):
                 download_with_progress()
-                st.session_state[DATA_KEY] = cats_and_dogs(int(max_per_class))
+                state.set_folder_data(cats_and_dogs(int(max_per_class)))
         else:
             path = st.text_input("Folder path", key="folder_path", placeholder="~/Pictures/cats_and_dogs_small")
             if st.button("Load this folder", type="primary"):
-                st.session_state[DATA_KEY] = load_path(path.strip(), validation_split, int(max_per_class))
-    except folders.DownloadError as exc:
+                state.set_folder_data(load_path(path.strip(), validation_split, int(max_per_class)))
+    except DownloadError as exc:
         st.error(f"**Offline?** {exc}")
     except ValueError as exc:  # DatasetError and ImageError: a message for the visitor, never a traceback.
         st.error(str(exc))
-    return st.session_state.get(DATA_KEY)
+    return state.folder_data()
 
 
 def data_overview(data: folders.ImageFolderData) -> None:
@@ -128,13 +130,13 @@ def data_overview(data: folders.ImageFolderData) -> None:
 def augmentation_choice():
     """None, the seed's training cell, or the settings from the Augmentation page."""
     choices = {"Seed's training cell": augment.SEED_TRAINING, "None": None}
-    mine = st.session_state.get(AUGMENT_KEY)
+    mine = state.augmentation_settings()
     if mine is not None:
         choices["My settings from the Augmentation page"] = mine
     label = st.radio("Augmentation (training batches only)", list(choices), horizontal=True, key="folder_augment")
     settings = choices[label]
     if settings is not None:
-        st.code(augment.datagen_code(settings), language="python", wrap_lines=True)
+        st.code(augment_code.datagen_code(settings), language="python", wrap_lines=True)
     return settings
 
 
@@ -142,7 +144,7 @@ def pipeline_peek(data: folders.ImageFolderData, settings) -> None:
     """Eight training images as the pipeline hands them to the model (the same code as the preview)."""
     seed = int(st.session_state.get("folder_peek_seed", 0))
     picks = np.sort(np.random.default_rng(seed).choice(len(data.y_train), min(8, len(data.y_train)), replace=False))
-    batch = folders.augment_batch(data.x_train[picks], settings, seed=seed)
+    batch = augment.augment_batch(data.x_train[picks], settings, seed=seed)
     cells = st.columns(8)
     for cell, image, label in zip(cells, batch, data.y_train[picks]):
         cell.image(image, caption=data.class_names[label], width="stretch", clamp=True)
@@ -175,7 +177,7 @@ if data is not None:
     a, b, c, d = st.columns(4)
     dropout = a.slider("Dropout after Flatten", 0.0, 0.8, 0.5, step=0.05, key="folder_dropout",
                        help="The seed adds Dropout(0.5) together with augmentation; 0 is its first, plain model.")
-    epochs = b.number_input("Epochs", 1, training.MAX_EPOCHS, 10, key="folder_epochs",
+    epochs = b.number_input("Epochs", 1, MAX_EPOCHS, 10, key="folder_epochs",
                             help="The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
                                  "epoch of 2,000 pictures takes about a minute.")
     batch_size = c.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="folder_batch")
@@ -189,16 +191,17 @@ if data is not None:
 
     st.header("3. Train")
 
-    def make_run() -> folders.FolderTrainingRun:
+    def make_run() -> TrainingRun:
         """A run with the settings shown now, named in order for this session."""
-        count = st.session_state.get("folder_training_count", 0) + 1
-        st.session_state["folder_training_count"] = count
+        count = state.next_count("folder")
         recipe = "augmented" if settings is not None else "plain"
-        return folders.FolderTrainingRun(
-            functools.partial(models.build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape,
+        validation = (data.x_val, data.y_val)  # The seed has no test split: results use validation.
+        return TrainingRun(
+            functools.partial(build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape,
                               num_classes=data.num_classes),
-            data, augmentation=settings, epochs=int(epochs), batch_size=int(batch_size),
-            learning_rate=float(learning_rate),
+            (data.x_train, data.y_train), validation, validation, class_names=data.class_names,
+            settings=TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate)),
+            augmentation=settings, seed=0,
             name=f"Folder run {count} ({'/'.join(data.class_names)}, {recipe}, dropout {dropout:g})",
         )
 
@@ -211,7 +214,7 @@ if run is not None:
     if run.done:
         st.header("4. Results")
         st.caption("Here the test set is the validation images: the seed has no separate test split.")
-        entry = training_ui.register_model(run, "folder", list(run.data.class_names))
+        entry = training_ui.register_model(run, "folder")
         if entry is not None:
             st.success(f"**{entry.name}** is now available on the Activation maps page of this session.")
-        training_ui.results(run, RUN_KEY, list(run.data.class_names), run.data.x_val)
+        training_ui.results(run, RUN_KEY)

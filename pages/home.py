@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from pages.common import run_inside_app
-
-run_inside_app()
+import ui  # noqa: F401  (keeps a first deep link inside the app's navigation)
 
 st.title("CNN Lab")
 st.markdown(

@@ -3,17 +3,21 @@ augmentation + dropout, their accuracy and loss curves overlaid like the seed's 
 
 import functools
 
-import numpy as np
 import streamlit as st
 
-from cnn_core import augment, folders, models, training
-from pages import common, training_ui
+from cnn_core.figures.charts import comparison_figure
+from cnn_core.learning.models import build_cats_dogs_convnet
+from cnn_core.learning.overfitting import compare_gaps, overfitting_gap
+from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.sequence import RunSequence
+from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
+from cnn_core.learning.slots import max_trainings
+from cnn_core.vision import augment, augment_code
+from ui import state
+from ui import training as training_ui
 
-common.run_inside_app()
-
-DATA_KEY = "folder_data"  # Loaded on the "Train on image folders" page (pages/folder_training.py).
-PENDING_KEY = "lab_pending"  # Runs built but not started yet: they wait for a training slot.
-MODE_KEY = "lab_mode"
+LAB_KEY = "lab_sequence"  # This session's RunSequence of the two runs.
+MESSAGES_KEY = "lab_messages"
 POLL_S = 0.5
 RECIPES = {
     "plain": {"title": "Plain", "dropout": 0.0, "augmentation": None, "color": "#d62728"},
@@ -21,119 +25,73 @@ RECIPES = {
                     "color": "#1f77b4"},
 }
 MODES = {"sequential": "One after the other (one training slot)", "together": "Both at once (two slots)"}
+WAITING = {"turn": "The second run starts when the first one ends.",
+           "slot": "Waiting for a free training slot: other visitors' trainings are running."}
 
 
-def run_key(recipe: str) -> str:
-    return f"lab_run_{recipe}"
-
-
-def lab_runs() -> dict:
-    """recipe -> the run (started or pending) of this session's latest lab."""
-    runs = {recipe: st.session_state.get(run_key(recipe)) for recipe in RECIPES}
-    runs.update(st.session_state.get(PENDING_KEY, {}))
-    return {recipe: run for recipe, run in runs.items() if run is not None}
+def lab() -> RunSequence | None:
+    """This session's latest lab: its two runs, started or waiting."""
+    return st.session_state.get(LAB_KEY)
 
 
 def active() -> bool:
-    return bool(st.session_state.get(PENDING_KEY)) or any(
-        training_ui.is_running(run_key(recipe)) for recipe in RECIPES)
-
-
-def comparison_figure(histories: dict, epochs: int):
-    """Accuracy and loss per epoch of each run: training as dots, validation as lines (the seed's style)."""
-    from plotly.subplots import make_subplots
-
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
-    for recipe, history in histories.items():
-        style = RECIPES[recipe]
-        for col, metric in enumerate(("accuracy", "loss"), start=1):
-            for prefix, mode, kind in (("", "markers", "training"), ("val_", "lines+markers", "validation")):
-                values = history.get(prefix + metric, [])
-                figure.add_scatter(
-                    x=list(range(1, len(values) + 1)), y=values, mode=mode, name=f"{style['title']}, {kind}",
-                    legendgroup=f"{recipe}{kind}", showlegend=col == 1, row=1, col=col,
-                    marker={"color": style["color"], "size": 7, "symbol": "circle" if kind == "training" else "x"},
-                    line={"color": style["color"], "dash": "solid"},
-                )
-    figure.update_xaxes(title_text="epoch", range=[0.5, max(epochs, 1) + 0.5], tickmode="linear", tick0=1,
-                        dtick=max(1, epochs // 10))
-    figure.update_yaxes(range=[0, 1.02], row=1, col=1)
-    figure.update_yaxes(rangemode="tozero", row=1, col=2)
-    figure.update_layout(height=380, margin={"t": 40, "b": 40, "l": 50, "r": 20},
-                         legend={"orientation": "h", "y": -0.2})
-    return figure
+    return lab() is not None and lab().active
 
 
 def gap_table(histories: dict) -> list[dict]:
     """Per run: final training and validation accuracy, their gap, and where validation loss bottomed out."""
     rows = []
     for recipe, history in histories.items():
-        if not history.get("val_accuracy"):
+        gap = overfitting_gap(history)
+        if gap is None:
             continue
-        train_acc, val_acc = history["accuracy"][-1], history["val_accuracy"][-1]
-        best = int(np.argmin(history["val_loss"])) + 1
-        rows.append({"run": RECIPES[recipe]["title"], "training accuracy": f"{train_acc:.1%}",
-                     "validation accuracy": f"{val_acc:.1%}", "gap": f"{train_acc - val_acc:+.1%}",
-                     "best validation accuracy": f"{max(history['val_accuracy']):.1%}",
-                     "lowest validation loss at epoch": best})
+        rows.append({"run": RECIPES[recipe]["title"], "training accuracy": f"{gap.train_accuracy:.1%}",
+                     "validation accuracy": f"{gap.val_accuracy:.1%}", "gap": f"{gap.gap:+.1%}",
+                     "best validation accuracy": f"{gap.best_val_accuracy:.1%}",
+                     "lowest validation loss at epoch": gap.lowest_val_loss_epoch})
     return rows
 
 
 def gap_story(histories: dict) -> str:
     """What this lab's own numbers show, in a sentence or three."""
-    if not all(histories.get(recipe, {}).get("val_accuracy") for recipe in RECIPES):
+    gaps = {recipe: overfitting_gap(histories.get(recipe, {})) for recipe in RECIPES}
+    if any(gap is None for gap in gaps.values()):
         return ""
-    gaps = {recipe: h["accuracy"][-1] - h["val_accuracy"][-1] for recipe, h in histories.items()}
-    plain, regularised = gaps["plain"], gaps["regularised"]
-    if plain < 0.05 and regularised < 0.05:
+    plain, regularised = gaps["plain"].gap, gaps["regularised"].gap
+    verdict = compare_gaps(gaps["plain"], gaps["regularised"])
+    if verdict == "no gap yet":
         text = (f"Here neither run has opened a gap yet (plain {plain:+.1%}, augmentation + dropout "
                 f"{regularised:+.1%}): the plain model has not started to memorise. Train more epochs, or on "
                 "fewer pictures per class, to see it happen.")
-    elif plain > regularised + 0.05:
+    elif verdict == "closed":
         text = (f"Here the plain model's gap ({plain:+.1%}) is wider than that of the model with augmentation "
                 f"and dropout ({regularised:+.1%}): they closed part of it.")
     else:
         text = (f"Here the gaps are {plain:+.1%} (plain) and {regularised:+.1%} (augmentation + dropout). "
                 "With a small validation set a few pictures move these numbers a lot; more data and more "
                 "epochs make the comparison clearer.")
-    val_loss = histories["plain"]["val_loss"]
-    best = int(np.argmin(val_loss))
-    if best < len(val_loss) - 1:
-        text += (f" The plain model's validation loss was lowest after epoch {best + 1} and rose afterwards: "
+    best, epochs = gaps["plain"].lowest_val_loss_epoch, len(histories["plain"]["val_loss"])
+    if best < epochs:
+        text += (f" The plain model's validation loss was lowest after epoch {best} and rose afterwards: "
                  "from there on, each epoch memorised more than it learned.")
     return text
 
 
-def build_runs(data: folders.ImageFolderData, epochs: int, batch_size: int, learning_rate: float) -> dict:
+def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict:
     """The two runs, same data, same seed and settings; only dropout and augmentation differ."""
-    count = st.session_state.get("lab_count", 0) + 1
-    st.session_state["lab_count"] = count
+    count = state.next_count("lab")
+    settings = TrainingSettings(epochs, batch_size, "adam", learning_rate)
+    validation = (data.x_val, data.y_val)
     runs = {}
     for recipe, style in RECIPES.items():
-        runs[recipe] = folders.FolderTrainingRun(
-            functools.partial(models.build_cats_dogs_convnet, dropout=style["dropout"],
+        runs[recipe] = TrainingRun(
+            functools.partial(build_cats_dogs_convnet, dropout=style["dropout"],
                               input_shape=data.input_shape, num_classes=data.num_classes),
-            data, augmentation=style["augmentation"], epochs=epochs, batch_size=batch_size,
-            learning_rate=learning_rate, seed=count,
+            (data.x_train, data.y_train), validation, validation, class_names=data.class_names,
+            settings=settings, augmentation=style["augmentation"], seed=count,
             name=f"Lab {count}: {style['title'].lower()} ({'/'.join(data.class_names)})",
         )
     return runs
-
-
-def start_pending() -> str | None:
-    """Start waiting runs when their turn has come and a slot is free; returns a note for the page."""
-    pending = st.session_state.get(PENDING_KEY, {})
-    note = None
-    for recipe in list(pending):
-        if st.session_state.get(MODE_KEY) == "sequential" and any(
-                training_ui.is_running(run_key(other)) for other in RECIPES):
-            return "The second run starts when the first one ends."
-        try:
-            pending[recipe].start()
-        except training.TrainingBusyError:
-            return "Waiting for a free training slot: other visitors' trainings are running."
-        st.session_state[run_key(recipe)] = pending.pop(recipe)
-    return note
 
 
 def start_lab(data, epochs: int, batch_size: int, learning_rate: float, mode: str) -> None:
@@ -143,33 +101,27 @@ def start_lab(data, epochs: int, batch_size: int, learning_rate: float, mode: st
     """
     if active():
         return
-    runs = build_runs(data, epochs, batch_size, learning_rate)
-    messages = st.session_state.setdefault("lab_messages", [])
-    try:
-        runs["plain"].start()
-    except training.TrainingBusyError as exc:
-        messages.append(("error", str(exc)))
+    sequence = RunSequence(build_runs(data, epochs, batch_size, learning_rate), together=mode == "together")
+    waiting = sequence.advance()
+    messages = st.session_state.setdefault(MESSAGES_KEY, [])
+    if sequence.waiting("plain"):
+        messages.append(("error", "The server is busy: every training slot is taken. Try again shortly."))
         return
-    st.session_state[run_key("plain")] = runs["plain"]
-    st.session_state[run_key("regularised")] = None
-    st.session_state[MODE_KEY] = mode
-    st.session_state[PENDING_KEY] = {"regularised": runs["regularised"]}
-    if mode == "together" and start_pending():
+    st.session_state[LAB_KEY] = sequence
+    if mode == "together" and waiting == "slot":
         messages.append(("info", "Only one training slot is free, so the second run waits for it."))
 
 
 def stop_all() -> None:
-    st.session_state[PENDING_KEY] = {}
-    for run in lab_runs().values():
-        run.stop()
+    lab().stop()
 
 
 def draw(epochs: int) -> None:
-    note = start_pending()
-    runs = lab_runs()
-    for recipe, run in runs.items():
+    sequence = lab()
+    note = sequence.advance()
+    for recipe, run in sequence.runs.items():
         snapshot = run.snapshot()
-        if run is st.session_state.get(PENDING_KEY, {}).get(recipe):
+        if sequence.waiting(recipe):
             st.progress(0.0, text=f"{RECIPES[recipe]['title']}: waiting to start")
         elif run.done:
             st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {snapshot.status} after "
@@ -177,9 +129,9 @@ def draw(epochs: int) -> None:
         else:
             st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {training_ui.progress_text(snapshot)}")
     if note:
-        st.caption(note)
-    histories = {recipe: run.snapshot().history for recipe, run in runs.items()}
-    st.plotly_chart(comparison_figure(histories, epochs), key="lab_chart", width="stretch")
+        st.caption(WAITING[note])
+    histories = {recipe: run.snapshot().history for recipe, run in sequence.started.items()}
+    st.plotly_chart(comparison_figure(histories, epochs, RECIPES), key="lab_chart", width="stretch")
 
 
 @st.fragment(run_every=POLL_S)
@@ -198,7 +150,7 @@ st.markdown(
     "Run both here on the same data, with the same seed and settings, and compare the curves."
 )
 
-data = st.session_state.get(DATA_KEY)
+data = state.folder_data()
 if data is None:
     st.info("First load a data set (cats and dogs, or your own zip of class folders) on the "
             "**Train on image folders** page; this lab trains on the same data.")
@@ -212,36 +164,36 @@ with left:
     st.markdown("**Plain**: the seed's first model, no dropout, no augmentation.")
 with right:
     st.markdown("**Augmentation + dropout**: `Dropout(0.5)` after Flatten, and the seed's training augmentation.")
-    st.code(augment.datagen_code(augment.SEED_TRAINING), language="python", wrap_lines=True)
+    st.code(augment_code.datagen_code(augment.SEED_TRAINING), language="python", wrap_lines=True)
 a, b, c = st.columns(3)
-epochs = int(a.number_input("Epochs (each run)", 1, training.MAX_EPOCHS, 15, key="lab_epochs",
+epochs = int(a.number_input("Epochs (each run)", 1, MAX_EPOCHS, 15, key="lab_epochs",
                             help="The gap opens after a few epochs; the seed trains 30 and 100."))
 batch_size = int(b.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="lab_batch"))
 learning_rate = float(c.select_slider("Learning rate (Adam)", [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr",
                                       format_func=lambda v: f"{v:g}"))
 mode = st.radio("Run the two trainings", list(MODES), format_func=MODES.get, horizontal=True, key="lab_mode_choice",
-                help=f"The server runs at most {training.max_trainings()} trainings at once, for all visitors together.")
+                help=f"The server runs at most {max_trainings()} trainings at once, for all visitors together.")
 
 st.button("Start both runs", type="primary", disabled=active(), on_click=start_lab,
           args=(data, epochs, batch_size, learning_rate, mode))
-for kind, text in st.session_state.pop("lab_messages", []):
+for kind, text in st.session_state.pop(MESSAGES_KEY, []):
     if kind == "error":
         st.error(text)
     else:
         st.info(text)
 
-if lab_runs():
-    lab_epochs = max(run.settings["epochs"] for run in lab_runs().values())
+if lab() is not None:
+    lab_epochs = max(run.settings.epochs for run in lab().runs.values())
     if active():
         live(lab_epochs)
     else:
         draw(lab_epochs)
-        histories = {recipe: run.result.history for recipe, run in lab_runs().items() if run.result is not None}
-        for recipe, run in lab_runs().items():
+        histories = {recipe: run.result.history for recipe, run in lab().runs.items() if run.result is not None}
+        for recipe, run in lab().started.items():
             if run.error:
                 st.error(f"{RECIPES[recipe]['title']} failed: {run.error}")
             elif run.result is not None:
-                training_ui.register_model(run, "folder", list(data.class_names))
+                training_ui.register_model(run, "folder")
         rows = gap_table(histories)
         if rows:
             st.subheader("What the gap means")

@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core import figures, kernels, ops
-from pages import concept_ui as ui
-from pages.common import run_inside_app
-
-run_inside_app()
+from cnn_core.figures.grids import images_figure, padded_figure
+from cnn_core.ops.coverage import coverage
+from cnn_core.ops.kernels import KERNEL_SIZES, preset_kernel
+from cnn_core.ops.shapes import conv_output_size, padding_amounts
+from cnn_core.ops.sliding import pad_input
+from ui import concept as ui
 
 st.title("Padding")
 st.markdown(
@@ -28,10 +29,11 @@ strides = right.slider("Stride s", 1, 3, 1, key="pad_strides")
 padding = ui.padding_picker("pad", default="same")
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="kernel")
 if shape is not None:
-    top, bottom, lft, rgt = pads = ui.pad_amounts((size, size), kernel_size, strides, padding)
-    padded = ops.pad_input(ui.example_grid(size, size)[:, :, None], kernel_size, strides, padding)[:, :, 0]
-    last = ((shape[0] - 1) * strides, (shape[1] - 1) * strides, kernel_size, kernel_size)
-    figure = figures.padded_figure(padded, pads, windows=[(0, 0, kernel_size, kernel_size), last],
+    seen = coverage((size, size), kernel_size, strides, padding)
+    top, bottom, lft, rgt = pads = seen.pads
+    padded = pad_input(ui.example_grid(size, size)[:, :, None], kernel_size, strides, padding)[:, :, 0]
+    first, last = ((*corner, kernel_size, kernel_size) for corner in (seen.corners[0], seen.corners[-1]))
+    figure = padded_figure(padded, pads, windows=[first, last],
                                    title=f"{size}×{size} input → {padded.shape[0]}×{padded.shape[1]} padded")
     st.plotly_chart(figure, theme=None, key="pad_figure")
     st.caption(
@@ -43,8 +45,8 @@ st.markdown("**The same input and kernel with each kind of padding:**")
 rows = ["| padding | zeros per side (before, after) | output size |", "|---|---|---|"]
 for option in ("valid", "same", 1, 2):
     try:
-        out = ops.conv_output_size(size, kernel_size, strides, option)
-        amounts = ops.padding_amounts(size, kernel_size, strides, option)
+        out = conv_output_size(size, kernel_size, strides, option)
+        amounts = padding_amounts(size, kernel_size, strides, option)
         rows.append(f"| {option!r} | {amounts} | {out} × {out} |")
     except ValueError:
         rows.append(f"| {option!r} | – | the window does not fit |")
@@ -60,15 +62,15 @@ st.markdown(
 left, right = st.columns(2)
 preset = left.selectbox("Kernel", ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen"),
                         key="pad_photo_kernel")
-photo_k = right.radio("Kernel size", kernels.KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize",
+photo_k = right.radio("Kernel size", KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize",
                       format_func=lambda k: f"{k}×{k}")
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
-kernel = kernels.preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
+kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
 valid = ui.conv2d(photo, kernel, np.zeros(1), 1, "valid")[:, :, 0]
 same = ui.conv2d(photo, kernel, np.zeros(1), 1, "same")[:, :, 0]
 sums_to_one = bool(np.isclose(kernel.sum(), 1.0))  # Blurs and sharpen keep brightness: use the photo's scale.
 st.plotly_chart(
-    figures.images_figure(
+    images_figure(
         [photo[:, :, 0], valid, same],
         [f"photo {photo.shape[0]}×{photo.shape[1]}", f"valid: {valid.shape[0]}×{valid.shape[1]}",
          f"same: {same.shape[0]}×{same.shape[1]}"],

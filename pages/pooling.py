@@ -3,14 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core import figures, kernels
-from pages import concept_ui as ui
-from pages.common import run_inside_app
+from cnn_core.figures.grids import grid_figure, images_figure
+from cnn_core.ops.kernels import preset_kernel
+from ui import concept as ui
+from ui.players import pool_player
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
-
-run_inside_app()
 
 st.title("Pooling")
 st.markdown(
@@ -38,9 +37,9 @@ padding = cols[3].radio("Padding", ("valid", "same"), key="pool_padding",
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
     st.stop()
-ui.pool_player(x, pool_size, strides, padding, mode, key="pool")
+pool_player(x, pool_size, strides, padding, mode, key="pool")
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
-st.plotly_chart(figures.grid_figure(pooled[:, :, 0], title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
+st.plotly_chart(grid_figure(pooled[:, :, 0], title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
                                     colorscale="gray", zmin=float(x.min()), zmax=float(x.max())),
                 theme=None, key="pool_result")
 
@@ -54,13 +53,13 @@ st.markdown(
 preset = st.selectbox("Filter of the feature map", ("vertical edge", "horizontal edge", "sharpen", "random"),
                       key="pool_photo_filter")
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
-kernel = kernels.preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
+kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
 feature_map = np.maximum(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"), 0.0)  # (148, 148, 1), ReLU
 small = ui.show_output_size(feature_map.shape[:2], pool_size, strides, padding, what="pooling window")
 if small is not None:
     downsampled = ui.pool2d(feature_map, pool_size, strides, padding, mode)
     st.plotly_chart(
-        figures.images_figure(
+        images_figure(
             [feature_map[:, :, 0], downsampled[:, :, 0]],
             [f"feature map {feature_map.shape[0]}×{feature_map.shape[1]}",
              f"{mode} pooled {downsampled.shape[0]}×{downsampled.shape[1]}"],

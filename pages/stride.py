@@ -1,15 +1,13 @@
 """Stride: how far the window jumps between positions, and what that does to the output size."""
 
-from itertools import islice
-
 import numpy as np
 import streamlit as st
 
-from cnn_core import figures, ops, steps
-from pages import concept_ui as ui
-from pages.common import run_inside_app
-
-run_inside_app()
+from cnn_core.figures.grids import padded_figure
+from cnn_core.ops.coverage import coverage
+from cnn_core.ops.sliding import pad_input
+from ui import concept as ui
+from ui.players import conv_player
 
 CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
 
@@ -55,36 +53,30 @@ if shape is None:
 
 image = ui.example_grid(size, size)[:, :, None].astype(float)  # (i, i, 1)
 ones = np.ones((kernel_size, kernel_size, 1, 1))  # Each output is its window's sum.
-corners = [(f.top, f.left) for f in islice(steps.conv_steps(image, ones, None, strides, padding), ui.MAX_FRAMES)]
-pads = ui.pad_amounts(image.shape, kernel_size, strides, padding)
-padded = ops.pad_input(image, kernel_size, strides, padding)[:, :, 0]
-coverage = figures.window_coverage(padded.shape, corners, kernel_size)
-real = coverage[pads[0]:padded.shape[0] - pads[1], pads[2]:padded.shape[1] - pads[3]]
-windows = [(top, left, kernel_size, kernel_size) for top, left in corners]
+seen = coverage(image.shape, kernel_size, strides, padding)
+padded = pad_input(image, kernel_size, strides, padding)[:, :, 0]
+windows = [(top, left, kernel_size, kernel_size) for top, left in seen.corners]
 st.plotly_chart(
-    figures.padded_figure(padded, pads, windows=windows, coverage=coverage,
-                          title=f"The {len(corners)} windows visited (bold: the first)"),
+    padded_figure(padded, seen.pads, windows=windows, coverage=seen.counts,
+                  title=f"The {len(seen.corners)} windows visited (bold: the first)"),
     theme=None, key="stride_windows",
 )
 
-unseen = int((real == 0).sum())
-if unseen:
-    padded_len = padded.shape[1]
-    last_end = (shape[1] - 1) * strides + kernel_size  # Cells covered up to the end of the last window.
+if seen.unseen:
     reasons = []
-    if strides > kernel_size:
+    if seen.gap:
         reasons.append(f"the stride s = {strides} is larger than the window k = {kernel_size}, so "
-                       f"{strides - kernel_size} column(s) and row(s) between two windows are jumped over")
-    if last_end < padded_len:
-        room = padded_len - kernel_size
+                       f"{seen.gap} column(s) and row(s) between two windows are jumped over")
+    if seen.leftover:
+        first, last = seen.last_window
         reasons.append(
-            f"after the last window (padded columns {last_end - kernel_size} to {last_end - 1}) "
-            f"{padded_len - last_end} column(s) are left, too few for another jump: "
-            f"i + p_before + p_after − k = {room} is not a multiple of s = {strides}, and the floor "
-            f"in the formula drops the remainder {room % strides}"
+            f"after the last window (padded columns {first} to {last}) "
+            f"{seen.leftover} column(s) are left, too few for another jump: "
+            f"i + p_before + p_after − k = {seen.room} is not a multiple of s = {strides}, and the floor "
+            f"in the formula drops the remainder {seen.room % strides}"
         )
     st.warning(
-        f"{unseen} of the {size * size} input pixels (red ✕) are never inside any window: "
+        f"{seen.unseen} of the {size * size} input pixels (red ✕) are never inside any window: "
         + "; and ".join(reasons) + ". Keras and TensorFlow ignore these pixels without a warning. "
         "A stride that divides i + 2p − k, or 'same' padding, sees them all."
     )
@@ -94,4 +86,4 @@ else:
 st.subheader("Watch the window jump")
 st.caption("The kernel is all ones, so each output is the sum of its window: here the positions matter, "
            "not the weights.")
-ui.conv_player(image, ones, np.zeros(1), strides, padding, ["input"], ["window sum"], key="stride")
+conv_player(image, ones, np.zeros(1), strides, padding, ["input"], ["window sum"], key="stride")

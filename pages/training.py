@@ -4,12 +4,15 @@ import functools
 
 import streamlit as st
 
-from cnn_core import models, training
-from pages import common, training_ui
+from cnn_core.data.mnist import split_validation, subset
+from cnn_core.learning import settings as training
+from cnn_core.learning.models import build_convnet
+from cnn_core.learning.runs import TrainingRun
+from ui import state
+from ui import training as training_ui
+from ui.resources import mnist
 
-common.run_inside_app()
-
-RUN_KEY = "mnist_training_run"
+RUN_KEY = state.MNIST_RUN
 CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_SHARE = 0.1
 SEED_FILTERS = (32, 64, 64, 128)
@@ -24,7 +27,7 @@ st.markdown(
 
 # 1. Settings ---------------------------------------------------------------------------------------
 st.header("1. Data and training settings")
-(x_train, y_train), (x_test, y_test) = common.mnist()
+(x_train, y_train), (x_test, y_test) = mnist()
 left, right = st.columns(2)
 with left:
     data_choice = st.radio("Training data", ["All 60,000 training digits", "A subset (quicker)"],
@@ -41,15 +44,16 @@ with right:
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=64)
 
 problems = []
+settings = None
 try:
-    x_used, y_used = training.subset(x_train, y_train, int(size))
-    (x_fit, y_fit), (x_val, y_val) = training.split_validation(x_used, y_used, VALIDATION_SHARE)
+    x_used, y_used = subset(x_train, y_train, int(size))
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_used, y_used, VALIDATION_SHARE)
     st.caption(f"{len(x_fit):,} digits to learn from, the last {len(x_val):,} held out for validation; "
                f"the {len(x_test):,} test digits are only used after training.")
 except ValueError as exc:
     problems.append(f"Training data: {exc}.")
 try:
-    training.check_settings(int(epochs), batch_size, optimizer, float(learning_rate))
+    settings = training.TrainingSettings(int(epochs), batch_size, optimizer, float(learning_rate))
 except ValueError as exc:
     problems.append(f"Training settings: {exc}.")
 
@@ -87,14 +91,12 @@ for problem in problems:
     st.error(problem)
 
 
-def make_run() -> training.TrainingRun:
+def make_run() -> TrainingRun:
     """A run with the settings shown now, named in order for this session."""
-    count = st.session_state.get("mnist_training_count", 0) + 1
-    st.session_state["mnist_training_count"] = count
-    return training.TrainingRun(
-        functools.partial(models.build_convnet, **architecture),
-        (x_fit, y_fit), (x_val, y_val), (x_test, y_test), num_classes=10, epochs=int(epochs),
-        batch_size=batch_size, optimizer=optimizer, learning_rate=float(learning_rate),
+    count = state.next_count("mnist")
+    return TrainingRun(
+        functools.partial(build_convnet, **architecture),
+        (x_fit, y_fit), (x_val, y_val), (x_test, y_test), class_names=CLASS_NAMES, settings=settings,
         name=f"MNIST run {count} ({optimizer}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}, {len(x_fit):,} digits)",
     )
 
@@ -103,15 +105,15 @@ training_ui.start_button(RUN_KEY, make_run, disabled=bool(problems))
 
 run = st.session_state.get(RUN_KEY)
 if run is not None:
-    st.caption(f"**{run.name}**: batch {run.settings['batch_size']}, learning rate "
-               f"{run.settings['learning_rate']:g}.")
+    st.caption(f"**{run.name}**: batch {run.settings.batch_size}, learning rate "
+               f"{run.settings.learning_rate:g}.")
     training_ui.monitor(RUN_KEY)
 
 # 5. Results ----------------------------------------------------------------------------------------
 if run is not None and run.done:
     st.header("5. Results")
-    entry = training_ui.register_model(run, "mnist", CLASS_NAMES)
+    entry = training_ui.register_model(run, "mnist")
     if entry is not None:
         st.success(f"**{entry.name}** is now available on the Activation maps and Read my digit pages "
                    "of this session.")
-    training_ui.results(run, RUN_KEY, CLASS_NAMES, x_test)
+    training_ui.results(run, RUN_KEY)

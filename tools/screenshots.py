@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests import browser_helpers as bh
+from tests.support import browser as bh
+from tests.support import server
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1400, 1000  # The browser window; a page's picture is at most MAX_HEIGHT tall.
@@ -112,9 +113,9 @@ def digit_folders_zip(per_class: int = 60) -> bytes:
 
     from PIL import Image
 
-    from cnn_core import datasets
+    from cnn_core.data.mnist import load_mnist
 
-    _, (x_test, y_test) = datasets.load_mnist()
+    _, (x_test, y_test) = load_mnist()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for digit, folder in ((3, "threes"), (7, "sevens")):
@@ -193,7 +194,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
-    process, url, _, _ = bh.launch_server()
+    process, url, _, _ = server.launch_server()
     total, trouble = 0, []
     try:
         with sync_playwright() as playwright:
@@ -213,7 +214,7 @@ def main() -> None:
                 print(f"{args.out / f'{stem}.png'}: {size / 1e3:.0f} kB")
             browser.close()
     finally:
-        bh.stop_server(process)
+        server.stop_server(process)
     print(f"total {total / 1e6:.2f} MB (budget {BUDGET_BYTES / 1e6:.0f} MB)")
     for line in trouble:
         print(f"PROBLEM ON THE PAGE: {line[:400]}")

@@ -1,0 +1,261 @@
+"""Image-folder data sets: class folders and their splits, decoded into uint8 arrays.
+
+A data set is a folder of class folders (``cats/``, ``dogs/``), either split already into
+``train/`` and ``validation/`` (as the seed's ``cats_and_dogs_small`` and TensorFlow's
+``cats_and_dogs_filtered``) or in one piece that is split here by a fraction. Images are decoded
+once, resized to the model's input (150x150, as the seed's ``target_size``) and kept as uint8;
+the training pipeline (``cnn_core.learning.pipeline``) augments and scales them per batch.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+import numpy as np
+from cnn_core.data.errors import DatasetError
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
+VALIDATION_NAMES = ("validation", "val", "valid", "test")
+
+
+# At 150x150x3 bytes each, 4,000 decoded images take 270 MB.
+MAX_IMAGES = 4_000
+IMAGE_SIZE = (150, 150)
+
+
+def is_image_name(name: str) -> bool:
+    """True for a file name with an image extension that is not a hidden or macOS resource file.
+
+    >>> [is_image_name(n) for n in ("cats/1.JPG", "cats/._1.jpg", "__MACOSX/cats/1.jpg", "notes.txt")]
+    [True, False, False, False]
+    """
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not parts or "__MACOSX" in parts or any(part.startswith(".") for part in parts):
+        return False
+    return parts[-1].lower().endswith(IMAGE_EXTENSIONS)
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """The files of a data set by class and split, before anything is decoded."""
+
+    root: Path
+    class_names: tuple[str, ...]
+    train_files: tuple[Path, ...]
+    train_labels: tuple[int, ...]
+    val_files: tuple[Path, ...]
+    val_labels: tuple[int, ...]
+    layout: str  # "train/validation folders" or "split 20% for validation"
+    skipped: int  # non-image files left out
+
+
+def find_dataset_root(folder) -> Path:
+    """Go down through wrapper folders (one subfolder and no images) to the data set's root.
+
+    A zip of ``cats_and_dogs_filtered/train/cats/...`` has its root at ``cats_and_dogs_filtered``.
+    A lone subfolder that holds only images is a class folder, so the search stops above it.
+    """
+    folder = Path(folder)
+    while True:
+        subdirs = _subdirs(folder)
+        if len(subdirs) != 1 or _image_files(folder, recursive=False) or not _subdirs(subdirs[0]):
+            return folder
+        folder = subdirs[0]
+
+
+def scan_image_folder(root, validation_split: float = 0.2, seed: int = 0, max_per_class: int | None = None) -> FolderScan:
+    """List a data set's images by class: ``train/`` + ``validation/`` folders, or one split here.
+
+    Class names are the sorted folder names (as Keras's ``flow_from_directory``), labels their
+    indices. Without ready splits each class is shuffled with ``seed`` and its last
+    ``validation_split`` share held out. ``max_per_class`` keeps the first N files (sorted) of a
+    class in each split. Raises ``DatasetError`` for fewer than two classes or an empty class.
+    """
+    root = find_dataset_root(root)
+    if not root.is_dir():
+        raise DatasetError(f"{str(root)!r} is not a folder.")
+    train_dir, val_dir = _split_dirs(root)
+    if train_dir is not None:
+        names = _class_names(train_dir)
+        val_names = _class_names(val_dir)
+        if val_names != names:
+            raise DatasetError(
+                f"train/ has the classes {list(names)} but {val_dir.name}/ has {list(val_names)}; they must match."
+            )
+        train_files, train_labels = _class_files(train_dir, names, max_per_class)
+        val_files, val_labels = _class_files(val_dir, names, max_per_class)
+        layout = f"train/ and {val_dir.name}/ folders"
+        skipped = _count_non_images(train_dir) + _count_non_images(val_dir)
+    else:
+        if not 0.0 < validation_split < 1.0:
+            raise DatasetError(f"validation_split must be between 0 and 1, got {validation_split!r}")
+        names = _class_names(root)
+        files, labels = _class_files(root, names, None)
+        train_idx, val_idx = split_by_class(np.asarray(labels), validation_split, seed, max_per_class)
+        train_files, train_labels = [files[i] for i in train_idx], [labels[i] for i in train_idx]
+        val_files, val_labels = [files[i] for i in val_idx], [labels[i] for i in val_idx]
+        layout = f"split {validation_split:.0%} for validation"
+        skipped = _count_non_images(root)
+    total = len(train_files) + len(val_files)
+    if total > MAX_IMAGES:
+        raise DatasetError(
+            f"The data set holds {total:,} images; the most one session may load is {MAX_IMAGES:,}. "
+            "Lower the images per class."
+        )
+    return FolderScan(root, names, tuple(train_files), tuple(train_labels), tuple(val_files),
+                      tuple(val_labels), layout, skipped)
+
+
+def split_by_class(labels: np.ndarray, validation_split: float, seed: int = 0,
+                   max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation): each class shuffled with ``seed``, its last share held out.
+
+    Every class keeps at least one example on each side. With ``max_per_class`` each class is
+    first cut to that many (after shuffling).
+
+    >>> train, val = split_by_class(np.array([0, 0, 0, 0, 1, 1, 1, 1, 1]), 0.25)
+    >>> len(train), len(val), sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1, 1])[val].tolist())
+    (7, 2, [0, 1])
+    """
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        if max_per_class is not None:
+            members = members[:max_per_class]
+        if len(members) < 2:
+            raise DatasetError(f"class {int(label)} has {len(members)} image(s); it needs 2 to split.")
+        n_val = min(max(1, round(len(members) * validation_split)), len(members) - 1)
+        train.append(members[:-n_val])
+        val.append(members[-n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def _split_dirs(root: Path) -> tuple[Path | None, Path | None]:
+    by_name = {d.name.lower(): d for d in _subdirs(root)}
+    if "train" not in by_name:
+        return None, None
+    for name in VALIDATION_NAMES:
+        if name in by_name:
+            return by_name["train"], by_name[name]
+    raise DatasetError(
+        "There is a train/ folder but no validation/ (or val/, test/) folder beside it. Add one, "
+        "or put the class folders at the top level to have them split by a fraction."
+    )
+
+
+def _class_names(folder: Path) -> tuple[str, ...]:
+    names = tuple(sorted(d.name for d in _subdirs(folder)))
+    where = "" if folder.name == "" else f" in {folder.name}/"
+    if len(names) < 2:
+        found = f"only {names[0]!r}" if names else "none"
+        raise DatasetError(
+            f"A classifier needs at least two class folders{where} (one folder per class, such as "
+            f"cats/ and dogs/); found {found}."
+        )
+    return names
+
+
+def _class_files(folder: Path, names: tuple[str, ...], max_per_class: int | None):
+    files, labels = [], []
+    for label, name in enumerate(names):
+        found = _image_files(folder / name, recursive=True)
+        if not found:
+            raise DatasetError(f"The class folder {folder.name}/{name}/ holds no images.")
+        found = found[:max_per_class] if max_per_class is not None else found
+        files += found
+        labels += [label] * len(found)
+    return files, labels
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name != "__MACOSX")
+
+
+def _image_files(folder: Path, recursive: bool) -> list[Path]:
+    paths = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in paths if p.is_file() and is_image_name(p.relative_to(folder).as_posix()))
+
+
+def _count_non_images(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file() and not is_image_name(p.relative_to(folder).as_posix()))
+
+
+@dataclass(frozen=True)
+class ImageFolderData:
+    """A decoded data set: uint8 images (N, H, W, 3) and int labels for training and validation."""
+
+    class_names: tuple[str, ...]
+    x_train: np.ndarray  # (N, H, W, 3) uint8
+    y_train: np.ndarray  # (N,) int32
+    x_val: np.ndarray  # (M, H, W, 3) uint8
+    y_val: np.ndarray  # (M,) int32
+    source: str
+    skipped: int = 0
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes."""
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of one image."""
+        return tuple(self.x_train.shape[1:])
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Images per class: name -> (train, validation)."""
+        return {name: (int(np.sum(self.y_train == i)), int(np.sum(self.y_val == i)))
+                for i, name in enumerate(self.class_names)}
+
+
+def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarray:
+    """Decode one image file to uint8 (H, W, 3) at ``image_size``, squashed like Keras's ``load_img``."""
+    from cnn_core.vision import images
+
+    try:
+        # Decoding at up to twice the target size lets big JPEGs decode at a reduced scale.
+        array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size))
+    except (images.ImageError, OSError) as exc:
+        raise DatasetError(f"{Path(path).name!r} could not be read: {exc}") from exc
+    return images.resize(array, image_size)
+
+
+def load_images(paths, image_size: tuple[int, int] = IMAGE_SIZE,
+                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Decode files into one uint8 array (N, H, W, 3); ``progress(done, total)`` as they finish."""
+    paths = list(paths)
+    out = np.empty((len(paths), *image_size, 3), np.uint8)
+    if not paths:
+        return out
+    # PIL and OpenCV release the GIL while decoding and resizing, so a few threads help.
+    workers = min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        for i, array in enumerate(pool.map(lambda p: load_image_file(p, image_size), paths)):
+            out[i] = array
+            if progress is not None and (i % 50 == 0 or i == len(paths) - 1):
+                progress(i + 1, len(paths))
+    return out
+
+
+def load_image_folder(root, image_size: tuple[int, int] = IMAGE_SIZE, validation_split: float = 0.2,
+                      max_per_class: int | None = None, seed: int = 0,
+                      progress: Callable[[int, int], None] | None = None) -> ImageFolderData:
+    """Scan and decode a data set folder (see ``scan_image_folder``) into ``ImageFolderData``."""
+    scan = scan_image_folder(root, validation_split, seed, max_per_class)
+    files = scan.train_files + scan.val_files
+    pixels = load_images(files, image_size, progress)
+    n_train = len(scan.train_files)
+    return ImageFolderData(
+        class_names=scan.class_names,
+        x_train=pixels[:n_train],
+        y_train=np.asarray(scan.train_labels, np.int32),
+        x_val=pixels[n_train:],
+        y_val=np.asarray(scan.val_labels, np.int32),
+        source=f"{scan.root.name or scan.root} ({scan.layout})",
+        skipped=scan.skipped,
+    )

@@ -1,0 +1,56 @@
+"""The bundled MNIST arrays, and views of them: a subset and a validation split (no copies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cnn_core.ops.checks import is_int
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+MNIST_PATH = DATA_DIR / "mnist.npz"
+
+
+def load_mnist(path: str | Path = MNIST_PATH):
+    """Load MNIST from the bundled file, offline.
+
+    Returns ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes (60000, 28, 28),
+    (60000,), (10000, 28, 28), (10000,), the same arrays as ``keras.datasets.mnist.load_data()``.
+    The images stay uint8 (47 MB); scale them per batch, since a float32 copy costs 190 MB.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"MNIST file not found at {path}; it ships in the repo's data/ folder")
+    with np.load(path) as data:
+        return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+def subset(images: np.ndarray, labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``size`` examples (views, no copy); raises ``ValueError`` for 0 or too many.
+
+    >>> x, y = subset(np.zeros((5, 2, 2), np.uint8), np.arange(5), 3)
+    >>> x.shape, y.tolist()
+    ((3, 2, 2), [0, 1, 2])
+    """
+    if not is_int(size) or not 1 <= size <= len(images):
+        raise ValueError(f"subset size must be an int from 1 to {len(images)}, got {size!r}")
+    return images[:size], labels[:size]
+
+
+def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float = 0.1):
+    """Hold out the last ``fraction`` of the examples for validation: ((x, y), (x_val, y_val)).
+
+    Both parts are views. At least one example stays on each side.
+
+    >>> (x, y), (xv, yv) = split_validation(np.zeros((10, 2, 2)), np.arange(10), 0.2)
+    >>> y.tolist(), yv.tolist()
+    ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
+    if len(images) < 2:
+        raise ValueError(f"need at least 2 examples to hold some out for validation, got {len(images)}")
+    n_val = min(max(1, round(len(images) * fraction)), len(images) - 1)
+    cut = len(images) - n_val
+    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])

@@ -1,0 +1,1 @@
+"""Plotly figures: plain functions that take arrays (and their styles) and return a figure."""

@@ -1,0 +1,232 @@
+"""Animated players over step frames: the window moves, the arithmetic shows, the output fills in.
+
+``conv_player_figure`` and ``pool_player_figure`` turn step frames from ``cnn_core.ops.steps``
+into one figure with plotly animation frames, a slider and Play/Pause buttons, so the browser plays
+and scrubs them without asking the server. Each animation frame only moves the window, redraws the
+small middle panel and moves a cover that hides the output cells not computed yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnn_core.figures.grids import padded_traces
+from cnn_core.figures.spec import (
+    base_layout,
+    box_xy,
+    cell_text,
+    fit_height,
+    grid_axes,
+    heatmap,
+    lines,
+    nan_to_none,
+    on_panel,
+    scale,
+    split_domains,
+)
+from cnn_core.figures.style import BACKGROUND, CELL_COLOR, WINDOW_COLOR
+from cnn_core.ops.formulas import format_value
+
+
+class PlayerFigure(go.Figure):
+    """A figure whose animation frames, buttons and slider stay plain dicts until serialised.
+
+    They are merged in by ``to_dict``, which ``st.plotly_chart``, ``plotly.io.to_json`` and
+    pickling all go through; ``frame_count`` says how many frames it plays.
+    """
+
+    def __init__(self, data=None, layout=None, raw_frames=(), raw_layout=None):
+        super().__init__(data=data, layout=layout, _validate=False)
+        self._raw_frames = list(raw_frames)
+        self._raw_layout = dict(raw_layout or {})
+
+    @property
+    def frame_count(self) -> int:
+        """How many animation frames the figure plays."""
+        return len(self._raw_frames)
+
+    def to_dict(self) -> dict:
+        """The figure as a plotly.js spec, with the animation frames, buttons and slider."""
+        spec = super().to_dict()
+        spec["layout"].update(self._raw_layout)
+        if self._raw_frames:
+            spec["frames"] = list(self._raw_frames)
+        return spec
+
+    def __reduce__(self):
+        static = super().to_dict()
+        return (PlayerFigure, (static["data"], static["layout"], self._raw_frames, self._raw_layout))
+
+
+class _View(NamedTuple):
+    """What one player frame shows: the window, the middle panel and the output cell."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+    row: int
+    col: int
+    middle: np.ndarray  # (kh, kw) numbers of the middle panel
+    middle_text: list[list[str]]  # (kh, kw) their labels
+    title: str
+
+
+def conv_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int],
+                       channel: int = 0, channel_names: Sequence[str] | None = None,
+                       frame_ms: int = 500, decimals: int = 2) -> PlayerFigure:
+    """An animated player over the ``ConvStep`` frames of one filter.
+
+    ``padded`` is the padded (Hp, Wp, C_in) input and ``pads`` its (top, bottom, left, right)
+    zeros. The left panel shows ``channel`` with the window, the middle panel that channel's
+    patch x kernel products, the right panel the feature map filling in, and the title each
+    step's per-channel sums plus the bias.
+    """
+    frames = _one_output_channel(frames, "filter")
+    names = list(channel_names or [f"channel {c + 1}" for c in range(padded.shape[2])])
+    views = [_conv_view(f, channel, names, decimals) for f in frames]
+    spread = max(float(np.abs(f.products[:, :, channel]).max()) for f in frames) or 1.0
+    which = f" ({names[channel]})" if padded.shape[2] > 1 else ""
+    middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=f"patch × kernel{which}")
+    output = frames[-1].partial_output[:, :, frames[-1].filter]
+    left = ("padded input" if any(pads) else "input") + which
+    return _player_figure(views, padded[:, :, channel], pads, output, middle, left, "feature map", frame_ms,
+                          decimals, "0", out_scale="RdBu_r")
+
+
+def pool_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int],
+                       frame_ms: int = 500, decimals: int = 2) -> PlayerFigure:
+    """An animated player over the ``PoolStep`` frames of one channel.
+
+    ``padded`` is the (Hp, Wp) channel with NaN where "same" padding added cells. The middle
+    panel shows the window's numbers with the maximum in brackets (or their mean in the title),
+    the right panel the pooled map filling in, on the input's colour scale.
+    """
+    frames = _one_output_channel(frames, "channel")
+    padded = np.asarray(padded, dtype=float)
+    views = [_pool_view(f, decimals) for f in frames]
+    finite = padded[np.isfinite(padded)]
+    low, high = float(finite.min()), float(finite.max())
+    middle = dict(colorscale="gray", zmin=low, zmax=high, title="window")
+    output = frames[-1].partial_output[:, :, frames[-1].channel]
+    left = "padded input" if any(pads) else "input"
+    return _player_figure(views, padded, pads, output, middle, left, f"{frames[0].mode} pooling",
+                          frame_ms, decimals, "-", out_scale="gray", zrange=(low, high))
+
+
+def _conv_view(frame, channel: int, names: list[str], decimals: int) -> _View:
+    kh, kw = frame.kernel.shape[:2]
+    products = frame.products[:, :, channel]
+    cells = zip(frame.patch[:, :, channel].ravel().tolist(), frame.kernel[:, :, channel].ravel().tolist(),
+                products.ravel().tolist())
+    labels = [f"{format_value(p, decimals)}×{format_value(k, decimals)}<br>={format_value(x, decimals)}"
+              for p, k, x in cells]
+    text = [labels[i * kw:(i + 1) * kw] for i in range(kh)]
+    if len(frame.channel_sums) == 1:
+        sums = f"Σ = {format_value(frame.channel_sums[0], decimals)}"
+    else:
+        sums = " + ".join(f"{format_value(s, decimals)} ({names[c]})" for c, s in enumerate(frame.channel_sums))
+    title = (f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {sums}"
+             f" + bias {format_value(frame.bias, decimals)} = <b>{format_value(frame.value, decimals)}</b>")
+    return _View(frame.top, frame.left, kh, kw, frame.row, frame.col, products, text, title)
+
+
+def _pool_view(frame, decimals: int) -> _View:
+    window = frame.window
+    text = [[t or "-" for t in row] for row in cell_text(window, decimals)]
+    if frame.argmax is not None:
+        i, j = frame.argmax
+        text[i][j] = f"<b>[{text[i][j]}]</b>"
+        how = "max of the window"
+    else:
+        how = f"sum / {frame.count} = {format_value(np.nansum(window), decimals)} / {frame.count}"
+    title = (f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {how}"
+             f" = <b>{format_value(frame.value, decimals)}</b>")
+    return _View(frame.top, frame.left, window.shape[0], window.shape[1], frame.row, frame.col,
+                 window, text, title)
+
+
+def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndarray, middle: dict,
+                   left_title: str, out_title: str, frame_ms: int, decimals: int, pad_label: str,
+                   out_scale: str, zrange: tuple[float, float] | None = None) -> PlayerFigure:
+    """Three panels (padded input with window | middle numbers | output filling in) + animation."""
+    first = views[0]
+    shapes = [padded.shape, (first.height, first.width), output.shape]
+    # Panels as wide as their grids, but the middle one never so narrow that its numbers vanish.
+    widest = max(padded.shape[1], output.shape[1])
+    x_domains = split_domains(1.0, [padded.shape[1] + 2, max(first.width + 2, 0.6 * widest), output.shape[1] + 2], 0.06)
+    low, high = zrange if zrange else (None, None)
+    traces = padded_traces(padded, pads, "gray", low, high, decimals, pad_label)
+    animated = [len(traces), len(traces) + 1, len(traces) + 3, len(traces) + 4]  # Traces the frames replace.
+    traces += [
+        lines(box_xy(first.top, first.left, first.height, first.width), WINDOW_COLOR, 4, "window"),
+        dict(type="heatmap", z=first.middle, text=first.middle_text, texttemplate="%{text}", showscale=False,
+             colorscale=scale(middle["colorscale"]), zmin=middle["zmin"], zmax=middle["zmax"], hoverinfo="skip",
+             xgap=1, ygap=1, **on_panel(1)),
+        dict(heatmap(output, out_scale, low, high, decimals, zmid=None if zrange else 0.0), **on_panel(2)),
+        dict(type="scatter", mode="lines", fill="toself", fillcolor=BACKGROUND, line=dict(width=0),
+             hoverinfo="skip", name="not computed yet", **_cover_xy(first, output.shape), **on_panel(2)),
+        dict(lines(box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, "current cell"), **on_panel(2)),
+    ]
+    axes = grid_axes(x_domains, shapes, titles=[left_title, middle["title"], out_title])
+    height = fit_height(x_domains, shapes, 90) + (90 if len(views) > 1 else 0)
+    layout = base_layout(first.title, height, axes)
+    if len(views) == 1:
+        return PlayerFigure(traces, layout)
+    frames = [dict(name=str(i), traces=animated, layout=dict(title=dict(text=view.title)), data=[
+        dict(type="scatter", **box_xy(view.top, view.left, view.height, view.width)),
+        dict(type="heatmap", z=nan_to_none(view.middle), text=view.middle_text),
+        dict(type="scatter", **_cover_xy(view, output.shape)),
+        dict(type="scatter", **box_xy(view.row, view.col, 1, 1)),
+    ]) for i, view in enumerate(views)]
+    return PlayerFigure(traces, layout, frames, _player_controls(len(views), frame_ms))
+
+
+def _player_controls(count: int, frame_ms: int) -> dict:
+    """Play/Pause buttons and a slider over ``count`` animation frames, as layout entries."""
+    step_args = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True)
+    pause = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    return dict(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", showactive=False,
+            pad=dict(t=45, r=8),
+            buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                     dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
+        )],
+        sliders=[dict(
+            active=0, x=0.2, len=0.8, y=0, yanchor="top", pad=dict(t=35),
+            currentvalue=dict(prefix="step ", font=dict(size=13)),
+            font=dict(size=1, color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
+            steps=[dict(label=str(i + 1), method="animate", args=[[str(i)], step_args]) for i in range(count)],
+        )],
+        margin=dict(l=30, r=10, t=50, b=110),
+    )
+
+
+def _cover_xy(view: _View, out_shape) -> dict:
+    """Outlines of the output cells after ``view``'s (row-by-row order), to be filled over."""
+    h, w = out_shape
+    xs, ys = [], []
+    if view.col + 1 < w:  # The rest of the current row.
+        box = box_xy(view.row, view.col + 1, 1, w - view.col - 1)
+        xs, ys = xs + box["x"] + [None], ys + box["y"] + [None]
+    if view.row + 1 < h:  # All rows below.
+        box = box_xy(view.row + 1, 0, h - view.row - 1, w)
+        xs, ys = xs + box["x"] + [None], ys + box["y"] + [None]
+    return dict(x=xs or [None], y=ys or [None])
+
+
+def _one_output_channel(frames: Sequence, attribute: str) -> list:
+    frames = list(frames)
+    if not frames:
+        raise ValueError("the player needs at least one frame")
+    channels = {getattr(f, attribute) for f in frames}
+    if len(channels) != 1:
+        raise ValueError(f"a player shows one output {attribute} at a time, got frames of {sorted(channels)}; "
+                         f"slice the kernels or the input to one {attribute} before making the steps")
+    return frames

@@ -1,0 +1,144 @@
+"""Progress of a training: the sink protocol, the thread-safe log a page polls, and the Keras callback."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class ProgressSink(Protocol):
+    """Where ``train()`` reports progress; any object with these three methods will do."""
+
+    def begin(self, epochs: int, steps_per_epoch: int) -> None: ...
+
+    def batch(self, epoch: int, step: int, logs: dict) -> None: ...
+
+    def epoch(self, epoch: int, step: int, logs: dict) -> None: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a run's progress at one moment; safe to read from any thread.
+
+    ``batch_points`` are (epoch position, loss, accuracy) within epochs, as running means since
+    the epoch began; ``epoch_points`` are (epoch position, logs) at each epoch's end.
+    """
+
+    status: str
+    epochs: int
+    steps_per_epoch: int
+    epoch: int
+    step: int
+    elapsed_s: float
+    batch_points: tuple = ()
+    epoch_points: tuple = ()
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0 to 1."""
+        total = self.epochs * self.steps_per_epoch
+        return 0.0 if total == 0 else min(1.0, (self.epoch * self.steps_per_epoch + self.step) / total)
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace so far, or None before the first batch."""
+        if self.fraction <= 0.0 or self.status not in ("running",):
+            return None
+        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch metrics, like ``keras.callbacks.History.history``."""
+        keys = [key for key in HISTORY_KEYS if any(key in logs for _, logs in self.epoch_points)]
+        return {key: [logs.get(key, math.nan) for _, logs in self.epoch_points] for key in keys}
+
+
+class TrainingLog:
+    """Thread-safe progress record: the training thread writes numbers, a page reads snapshots.
+
+    Nothing here draws; writing is a few appends under a lock, so it never slows training.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._status = "waiting"
+        self._epochs = self._steps = self._epoch = self._step = 0
+        self._started = None
+        self._ended = None
+        self._batch_points: list = []
+        self._epoch_points: list = []
+
+    def begin(self, epochs: int, steps_per_epoch: int) -> None:
+        """Training starts: ``epochs`` of ``steps_per_epoch`` batches each."""
+        with self._lock:
+            self._epochs, self._steps = epochs, steps_per_epoch
+            self._epoch = self._step = 0
+            self._status, self._started, self._ended = "running", time.monotonic(), None
+
+    def batch(self, epoch: int, step: int, logs: dict) -> None:
+        """``step`` batches of epoch ``epoch`` (0-based) are done; ``logs`` holds running means."""
+        with self._lock:
+            self._epoch, self._step = epoch, step
+            self._batch_points.append(
+                (epoch + step / max(self._steps, 1), logs.get("loss", math.nan), logs.get("accuracy", math.nan))
+            )
+
+    def epoch(self, epoch: int, step: int, logs: dict) -> None:
+        """Epoch ``epoch`` ended after ``step`` batches (fewer if stopped) with these metrics."""
+        with self._lock:
+            position = epoch + step / max(self._steps, 1)
+            clean = {key: float(value) for key, value in logs.items() if key in HISTORY_KEYS}
+            self._epoch_points.append((position, clean))
+            self._batch_points.append((position, clean.get("loss", math.nan), clean.get("accuracy", math.nan)))
+            if step >= self._steps:
+                self._epoch, self._step = epoch + 1, 0
+
+    def finish(self, status: str) -> None:
+        """Mark the run ended: "finished", "stopped" or "failed" (or "evaluating" on the way)."""
+        with self._lock:
+            self._status = status
+            if status != "evaluating":
+                self._ended = time.monotonic()
+
+    def snapshot(self) -> Snapshot:
+        """A copy of everything recorded so far."""
+        with self._lock:
+            end = self._ended if self._ended is not None else time.monotonic()
+            elapsed = 0.0 if self._started is None else end - self._started
+            return Snapshot(self._status, self._epochs, self._steps, self._epoch, self._step, elapsed,
+                            tuple(self._batch_points), tuple(self._epoch_points))
+
+
+def progress_callback(sink: ProgressSink, stop: threading.Event | None = None, interval_s: float = 0.5):
+    """A Keras callback that reports to ``sink`` at most every ``interval_s`` within an epoch and
+    at each epoch's end, and stops training at the next batch once ``stop`` is set."""
+    import keras
+
+    class ProgressCallback(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.steps = int(self.params.get("steps") or 0)
+            self.step = 0
+            self.last_report = time.monotonic()
+            sink.begin(int(self.params.get("epochs") or 0), self.steps)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch, self.step = epoch, 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step = batch + 1
+            if stop is not None and stop.is_set():
+                self.model.stop_training = True
+            now = time.monotonic()
+            if now - self.last_report >= interval_s:
+                self.last_report = now
+                sink.batch(self.epoch, self.step, dict(logs or {}))
+
+        def on_epoch_end(self, epoch, logs=None):
+            sink.epoch(epoch, self.step, dict(logs or {}))
+
+    return ProgressCallback()

@@ -1,0 +1,113 @@
+"""The formulas behind the numbers, written out as LaTeX with the learner's numbers filled in."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+
+from cnn_core.ops.shapes import conv_output_size, same_padding
+
+
+def format_value(value: float, decimals: int = 2) -> str:
+    """A number as short text: integers without decimals, others rounded; NaN as an empty string."""
+    if value is None:
+        return ""
+    value = float(value)
+    if not math.isfinite(value):
+        return ""
+    if value.is_integer():
+        return str(int(value))
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def output_size_latex(input_size: int, kernel_size: int, strides: int, padding) -> str:
+    """The output-size formula with these numbers filled in, as LaTeX (raises ValueError if no fit)."""
+    out = conv_output_size(input_size, kernel_size, strides, padding)
+    i, k, s = input_size, kernel_size, strides
+    if padding == "same":
+        before, after = same_padding(i, k, s)
+        return (rf"\begin{{gathered}} o = \left\lceil \frac{{i}}{{s}} \right\rceil"
+                rf" = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out} \\"
+                rf" \text{{zeros added: {before} before, {after} after: }}"
+                rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"
+                rf" \end{{gathered}}")
+    p = 0 if padding == "valid" else int(padding)
+    exact = (i + 2 * p - k) / s
+    return (rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+            rf" = \lfloor {format_value(exact, 3)} \rfloor + 1 = {out}")
+
+
+def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None = None) -> str:
+    rows = []
+    for i, row in enumerate(np.asarray(values, dtype=float).tolist()):
+        cells = [format_value(v, decimals) or r"\cdot" for v in row]
+        if mark is not None and i == mark[0]:
+            cells[mark[1]] = rf"\boxed{{{cells[mark[1]]}}}"
+        rows.append(" & ".join(cells))
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[str]:
+    """The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias."""
+    fmt = partial(format_value, decimals=decimals)
+    kh, kw, channels = frame.patch.shape
+    lines = []
+    for c in range(channels):
+        sub = rf"_{{\text{{{channel_names[c]}}}}}" if channels > 1 else ""
+        line = (rf"{bmatrix(frame.patch[:, :, c], decimals)} \odot {bmatrix(frame.kernel[:, :, c], decimals)}"
+                rf" = {bmatrix(frame.products[:, :, c], decimals)}"
+                rf" \;\Rightarrow\; \Sigma{sub} = {fmt(frame.channel_sums[c])}")
+        lines.append(line)
+        if kh * kw <= 9:
+            terms = " + ".join(rf"{_paren(fmt(p))} \cdot {_paren(fmt(k))}"
+                               for p, k in zip(frame.patch[:, :, c].ravel(), frame.kernel[:, :, c].ravel()))
+            lines.append(rf"\Sigma{sub} = {terms} = {fmt(frame.channel_sums[c])}")
+    sums = " + ".join(_paren(fmt(s)) for s in frame.channel_sums)
+    lines.append(rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
+                 rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}")
+    return lines
+
+
+def pool_step_latex(frame, decimals: int = 2) -> str:
+    """The arithmetic of one ``PoolStep`` as LaTeX (padded cells shown as dots and left out)."""
+    fmt = partial(format_value, decimals=decimals)
+    real = [fmt(v) for v in frame.window.ravel() if np.isfinite(v)]
+    matrix = bmatrix(frame.window, decimals, mark=frame.argmax)
+    if frame.mode == "max":
+        how = rf"\max({', '.join(real)})"
+    else:
+        how = rf"\frac{{{' + '.join(_paren(v) for v in real)}}}{{{frame.count}}}"
+    return rf"\text{{out}}[{frame.row}, {frame.col}] = {how} = \mathbf{{{fmt(frame.value)}}} \qquad {matrix}"
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+def spatial_math(height: int, width: int, window, strides, padding: str) -> tuple[int, int, str]:
+    """Output height and width of a sliding window, with the arithmetic (one line when both match)."""
+    (kh, kw), (sh, sw) = window, strides
+    out_h, h_math = window_math(height, kh, sh, padding)
+    out_w, w_math = window_math(width, kw, sw, padding)
+    shape_math = h_math if (height, kh, sh) == (width, kw, sw) else f"height {h_math}; width {w_math}"
+    return out_h, out_w, shape_math
+
+
+def window_math(size: int, window: int, strides: int, padding: str) -> tuple[int, str]:
+    """One axis of a conv or pool: (output size, the formula with the numbers filled in).
+
+    >>> window_math(28, 3, 1, "valid")
+    (26, '26 = 28 - 3 + 1')
+    >>> window_math(26, 2, 2, "valid")
+    (13, '13 = (26 - 2) // 2 + 1')
+    >>> window_math(28, 3, 2, "same")
+    (14, '14 = ceil(28 / 2)')
+    """
+    out = conv_output_size(int(size), int(window), strides=int(strides), padding=padding)
+    if padding == "same":
+        return out, f"{out} = {size} (same padding)" if strides == 1 else f"{out} = ceil({size} / {strides})"
+    if strides == 1:
+        return out, f"{out} = {size} - {window} + 1"
+    return out, f"{out} = ({size} - {window}) // {strides} + 1"

@@ -1,0 +1,1 @@
+"""Pictures: decoding and resizing, augmentation transforms, and reading handwritten digits."""

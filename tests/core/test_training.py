@@ -1,0 +1,415 @@
+"""The training core: data pipeline, train(), stop, strategies, the run thread, the training cap,
+evaluation helpers and the model summary table, each against Keras/TensorFlow or a worked example."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_core.data.mnist import load_mnist, subset
+from cnn_core.learning.evaluation import (
+    confusion_matrix,
+    cross_entropy,
+    evaluate,
+    history_to_csv,
+    misclassified_indices,
+)
+from cnn_core.learning.models import build_cats_dogs_convnet, build_convnet, build_mnist_convnet
+from cnn_core.learning.pipeline import make_dataset
+from cnn_core.learning.progress import TrainingLog
+from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.settings import TrainingSettings, check_settings
+from cnn_core.learning.slots import MAX_TRAININGS_ENV, TrainingBusyError, TrainingSlots, max_trainings
+from cnn_core.learning.summary import summary_rows, summary_total
+from cnn_core.learning.train import train
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def small_convnet():
+    """A small convnet so the tests train in a second or two."""
+    return build_convnet(filters=(8, 16), dense_units=32)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def test_make_dataset_scales_uint8_per_batch_and_adds_the_channel_axis(mnist):
+    (x, y), _ = mnist
+    batches = list(make_dataset(x[:100], y[:100], batch_size=32, input_shape=(28, 28, 1)))
+    assert [b[0].shape[0] for b in batches] == [32, 32, 32, 4]
+    images = np.concatenate([b[0].numpy() for b in batches])
+    assert images.dtype == np.float32 and images.shape == (100, 28, 28, 1)
+    np.testing.assert_allclose(images[..., 0], x[:100].astype(np.float32) / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), y[:100])
+
+
+def test_shuffled_dataset_is_a_seeded_permutation_that_keeps_pairs(mnist):
+    (x, y), _ = mnist
+
+    def drawn(seed):
+        ds = make_dataset(x[:200], y[:200], 64, shuffle=True, seed=seed, input_shape=(28, 28, 1))
+        images, labels = zip(*((b[0].numpy(), b[1].numpy()) for b in ds))
+        return np.concatenate(images), np.concatenate(labels)
+
+    images, labels = drawn(7)
+    order = [int(np.flatnonzero((x[:200] == np.round(img[..., 0] * 255)).all(axis=(1, 2)))[0]) for img in images]
+    assert sorted(order) == list(range(200)) and order != list(range(200))
+    np.testing.assert_array_equal(labels, y[:200][order])
+    np.testing.assert_array_equal(drawn(7)[1], labels)
+
+
+@pytest.mark.parametrize("size", [0, -1, 60001, 2.5])
+def test_subset_rejects_sizes_outside_the_data(mnist, size):
+    (x, y), _ = mnist
+    with pytest.raises(ValueError, match="subset size must be an int from 1 to 60000"):
+        subset(x, y, size)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ((0, 64, "rmsprop", 1e-3), "epochs"),
+        ((101, 64, "rmsprop", 1e-3), "epochs"),
+        ((5, 0, "rmsprop", 1e-3), "batch_size"),
+        ((5, 64, "adagrad", 1e-3), "optimizer"),
+        ((5, 64, "adam", 0.0), "learning_rate"),
+        ((5, 64, "adam", 2.0), "learning_rate"),
+    ],
+)
+def test_check_settings_names_the_bad_setting(settings, message):
+    with pytest.raises(ValueError, match=message):
+        check_settings(*settings)
+
+
+# --- train() ---------------------------------------------------------------------------------
+
+
+def test_one_epoch_on_a_small_subset_beats_chance_and_matches_keras_evaluate(mnist):
+    (x, y), (x_test, y_test) = mnist
+    log = TrainingLog()
+    result = train(small_convnet, (x[:1500], y[:1500]), (x_test[:500], y_test[:500]),
+                            epochs=1, batch_size=32, progress=log, seed=1)
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert not result.stopped
+    evaluation = evaluate(result.model, x_test[:500], y_test[:500], num_classes=10)
+    assert evaluation.accuracy > 0.5  # chance is 0.1
+    # Reference: Keras's own evaluation on float32 images scaled by hand.
+    keras_loss, keras_accuracy = result.model.evaluate(
+        x_test[:500, ..., None].astype(np.float32) / 255.0, y_test[:500], verbose=0)
+    assert evaluation.accuracy == pytest.approx(keras_accuracy, abs=1e-6)
+    assert evaluation.loss == pytest.approx(keras_loss, rel=1e-4)
+    assert result.history["val_accuracy"][0] == pytest.approx(keras_accuracy, abs=1e-6)
+    snapshot = log.snapshot()
+    assert (snapshot.epoch, snapshot.step, snapshot.steps_per_epoch) == (1, 0, 47)
+    assert snapshot.history["loss"] == pytest.approx(result.history["loss"])
+
+
+def test_stop_ends_training_after_the_current_batch_and_keeps_weights_and_history(mnist):
+    import keras
+
+    (x, y), _ = mnist
+    stop = threading.Event()
+    seen = []
+
+    class StopAtThirdBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+            if batch == 2:
+                stop.set()
+
+    model = small_convnet()
+    before = [w.copy() for w in model.get_weights()]
+    log = TrainingLog()
+    result = train(model, (x[:2000], y[:2000]), epochs=3, batch_size=50, progress=log,
+                            stop=stop, callbacks=[StopAtThirdBatch()])
+    assert seen == [0, 1, 2]
+    assert result.stopped and result.model is model
+    assert len(result.history["loss"]) == 1
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    position, logs = log.snapshot().epoch_points[-1]
+    assert position == pytest.approx(3 / 40) and logs["loss"] == pytest.approx(result.history["loss"][0])
+
+
+def test_train_runs_under_mirrored_strategy_with_two_cpu_replicas():
+    # Logical devices must be set before TensorFlow starts, hence a fresh interpreter.
+    script = textwrap.dedent("""
+        import json, numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from cnn_core import TrainingLog, build_convnet, build_mnist_convnet, load_mnist, train
+        (x, y), (xt, yt) = load_mnist()
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        log = TrainingLog()
+        result = train(lambda: build_convnet(filters=(8, 16), dense_units=32),
+                                (x[:1024], y[:1024]), (xt[:256], yt[:256]), epochs=1, batch_size=64,
+                                strategy=strategy, progress=log, seed=0)
+        kernel = result.model.layers[0].kernel
+        try:
+            train(build_mnist_convnet(), (x[:64], y[:64]), epochs=1, strategy=strategy)
+            refused = ""
+        except ValueError as exc:
+            refused = str(exc)
+        print(json.dumps({
+            "replicas": strategy.num_replicas_in_sync,
+            "variable": type(getattr(kernel, "value", kernel)).__name__,
+            "steps": log.snapshot().steps_per_epoch,
+            "val_accuracy": result.history["val_accuracy"][0],
+            "refused": refused,
+        }))
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["replicas"] == 2
+    assert figures["variable"] == "MirroredVariable"
+    assert figures["steps"] == 16
+    assert figures["val_accuracy"] > 0.2
+    assert "pass a function that builds the model" in figures["refused"]
+
+
+# --- the run thread and the cap ----------------------------------------------------------------
+
+
+def test_training_run_trains_in_a_thread_and_evaluates(mnist):
+    (x, y), (x_test, y_test) = mnist
+    slots = TrainingSlots(2)
+    run = TrainingRun(small_convnet, (x[:600], y[:600]), (x[600:800], y[600:800]),
+                      (x_test[:300], y_test[:300]), class_names=DIGITS,
+                      settings=TrainingSettings(epochs=2, batch_size=60), slots=slots, name="thread")
+    assert run.snapshot().status == "waiting" and not run.done
+    run.start()
+    assert run.join(timeout=120)
+    snapshot = run.snapshot()
+    assert snapshot.status == "finished" and run.error is None and slots.running == 0
+    assert snapshot.fraction == 1.0 and snapshot.eta_s is None
+    assert len(snapshot.history["val_loss"]) == 2
+    assert run.evaluation.confusion.sum() == 300
+    assert run.evaluation.accuracy > 0.3
+
+
+def test_training_run_stop_keeps_the_model_and_history(mnist):
+    (x, y), (x_test, y_test) = mnist
+    slots = TrainingSlots(1)
+    run = TrainingRun(small_convnet, (x[:6000], y[:6000]), None, (x_test[:200], y_test[:200]),
+                      class_names=DIGITS, settings=TrainingSettings(epochs=50, batch_size=16), slots=slots,
+                      name="stopped")
+    run.start()
+    while run.snapshot().status == "waiting" and not run.done:
+        threading.Event().wait(0.05)
+    run.stop()
+    assert run.join(timeout=120)
+    assert run.snapshot().status == "stopped" and run.result.stopped
+    assert 1 <= len(run.result.history["loss"]) < 50
+    assert run.evaluation is not None and slots.running == 0
+
+
+def test_a_third_training_is_refused_with_a_busy_message_until_a_slot_frees():
+    slots = TrainingSlots(2)
+    slots.acquire()
+    slots.acquire()
+    with pytest.raises(TrainingBusyError, match=r"busy.*[Tt]ry again shortly"):
+        slots.acquire()
+    slots.release()
+    slots.acquire()
+    assert slots.running == 2
+
+
+def test_a_run_refused_by_the_cap_never_starts(mnist):
+    (x, y), _ = mnist
+    slots = TrainingSlots(1)
+    slots.acquire()  # Someone else's training holds the only slot.
+    run = TrainingRun(small_convnet, (x[:100], y[:100]), class_names=DIGITS, settings=TrainingSettings(epochs=1),
+                      slots=slots)
+    with pytest.raises(TrainingBusyError):
+        run.start()
+    assert run.snapshot().status == "waiting" and slots.running == 1
+
+
+@pytest.mark.parametrize("raw, expected", [("", 2), ("3", 3), ("1", 1)])
+def test_max_trainings_reads_the_environment(monkeypatch, raw, expected):
+    monkeypatch.setenv(MAX_TRAININGS_ENV, raw)
+    assert max_trainings() == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two"])
+def test_max_trainings_rejects_bad_values(monkeypatch, raw):
+    monkeypatch.setenv(MAX_TRAININGS_ENV, raw)
+    with pytest.raises(ValueError, match="CNN_LAB_MAX_TRAININGS"):
+        max_trainings()
+
+
+def test_two_concurrent_runs_keep_their_own_models_and_progress(mnist):
+    (x, y), _ = mnist
+    slots = TrainingSlots(2)
+    runs = [
+        TrainingRun(small_convnet, (x[:400], y[:400]), class_names=DIGITS,
+                    settings=TrainingSettings(epochs=1, batch_size=40), slots=slots, name="a"),
+        TrainingRun(small_convnet, (x[400:1000], y[400:1000]), class_names=DIGITS,
+                    settings=TrainingSettings(epochs=2, batch_size=20), slots=slots, name="b"),
+    ]
+    for run in runs:
+        run.start()
+    assert all(run.join(timeout=120) for run in runs)
+    a, b = (run.snapshot() for run in runs)
+    assert (a.epochs, a.steps_per_epoch, len(a.epoch_points)) == (1, 10, 1)
+    assert (b.epochs, b.steps_per_epoch, len(b.epoch_points)) == (2, 30, 2)
+    assert runs[0].result.model is not runs[1].result.model
+    assert runs[0].result.history["loss"] == pytest.approx(a.history["loss"])
+    assert runs[1].result.history["loss"] == pytest.approx(b.history["loss"])
+
+
+# --- evaluation helpers --------------------------------------------------------------------------
+
+
+def test_confusion_matrix_and_misclassified_match_tensorflow():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    true, predicted = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    expected = tf.math.confusion_matrix(true, predicted, num_classes=10).numpy()
+    np.testing.assert_array_equal(confusion_matrix(true, predicted, 10), expected)
+    wrong = misclassified_indices(true, predicted)
+    assert len(wrong) == expected.sum() - np.trace(expected)
+    assert np.all(true[wrong] != predicted[wrong])
+
+
+def test_cross_entropy_matches_keras_losses():
+    import keras
+
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet(np.ones(10), size=64).astype(np.float32)
+    labels = rng.integers(0, 10, 64)
+    expected = float(keras.losses.sparse_categorical_crossentropy(labels, proba).numpy().mean())
+    assert cross_entropy(proba, labels) == pytest.approx(expected, rel=1e-5)
+    sigmoid = rng.uniform(0.01, 0.99, (64, 1)).astype(np.float32)
+    binary = rng.integers(0, 2, 64)
+    expected = float(keras.losses.binary_crossentropy(binary[:, None].astype(np.float32), sigmoid).numpy().mean())
+    assert cross_entropy(sigmoid, binary) == pytest.approx(expected, rel=1e-5)
+
+
+def test_history_csv_round_trips():
+    history = {"loss": [0.3, 0.1], "accuracy": [0.9, 0.97], "val_loss": [0.2, 0.15],
+               "val_accuracy": [0.93, 0.95]}
+    rows = list(csv.DictReader(io.StringIO(history_to_csv(history))))
+    assert [int(row["epoch"]) for row in rows] == [1, 2]
+    for key, values in history.items():
+        assert [float(row[key]) for row in rows] == values
+
+
+# --- the summary table ---------------------------------------------------------------------------
+
+def keras_summary(model):
+    """(name, type, output shape, params) per layer and the total, parsed from model.summary().
+
+    Keras draws a table whose cells may wrap onto several lines; cells are joined per row.
+    """
+    lines = []
+    model.summary(print_fn=lambda text, **_: lines.append(text))
+    text = "\n".join(lines)
+    rows, cells = [], None
+    for line in text.splitlines():
+        if line.startswith("│"):
+            parts = [part.strip() for part in line.strip("│").split("│")]
+            cells = parts if cells is None else [f"{a} {b}".strip() for a, b in zip(cells, parts)]
+        elif cells is not None:  # A row separator or the table's bottom edge ends the row.
+            name, kind = re.fullmatch(r"(\S+) \((\w+)\)", cells[0]).groups()
+            rows.append((name, kind, cells[1], int(cells[2].replace(",", ""))))
+            cells = None
+    total = int(re.search(r"Total params: ([\d,]+)", text).group(1).replace(",", ""))
+    return rows, total
+
+
+def strided_same_model():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((30, 22, 3)),
+        layers.Conv2D(6, (5, 3), strides=2, padding="same", name="conv_same"),
+        layers.Conv2D(4, 3, strides=(2, 1), use_bias=False, name="conv_strided"),
+        layers.AveragePooling2D((2, 3), strides=(1, 2), name="pool_odd"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(7, use_bias=False, name="dense_no_bias"),
+        layers.BatchNormalization(name="batchnorm"),
+    ])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        build_mnist_convnet,
+        lambda: build_convnet(filters=(16, 32), kernel_size=5, pooling="average", dropout=0.25,
+                                     dense_units=20),
+        lambda: build_convnet(filters=(8, 8, 8), pooling="max", pool_last=True),
+        lambda: build_convnet(filters=(4,), pooling="none", dense_units=3),
+        lambda: build_cats_dogs_convnet(dropout=0.5),
+        strided_same_model,
+    ],
+    ids=["seed", "kernel5-average-dropout", "pool-last", "no-pooling", "cats-dogs", "strided-same"],
+)
+def test_summary_table_equals_keras_summary(build):
+    model = build()
+    rows = summary_rows(model)
+    keras_rows, keras_total = keras_summary(model)
+    ours = [(row.name, row.kind, str(row.output_shape), row.params) for row in rows]
+    assert ours == keras_rows
+    assert summary_total(rows) == keras_total == model.count_params()
+    for row in rows:
+        if row.params_math.startswith(f"{row.params:,} = "):
+            assert eval(row.params_math.split(" = ")[1].replace(",", "")) == row.params
+
+
+def test_summary_spells_out_the_seed_arithmetic():
+    rows = {row.name: row for row in summary_rows(build_mnist_convnet())}
+    assert rows["conv2d_1"].shape_math.startswith("26 = 28 - 3 + 1")
+    assert rows["conv2d_1"].params_math == "320 = (3*3*1 + 1)*32"
+    assert rows["max_pooling2d_1"].shape_math == "13 = (26 - 2) // 2 + 1"
+    assert rows["conv2d_2"].params_math == "18,496 = (3*3*32 + 1)*64"
+    assert rows["flatten"].shape_math == "576 = 3*3*64"
+    assert rows["dense"].params_math == "36,928 = (576 + 1)*64"
+    assert summary_total(list(rows.values())) == 93_322
+
+
+# --- the shipped model's script -------------------------------------------------------------------
+
+
+def test_train_mnist_script_is_reproducible(tmp_path):
+    script = textwrap.dedent(f"""
+        from scripts import train_mnist
+        for name in ("a", "b"):
+            train_mnist.main(["--epochs", "1", "--train-size", "640", "--output", r"{tmp_path}/" + name + ".keras"])
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("test accuracy") == 2
+    import keras
+
+    a, b = (keras.models.load_model(tmp_path / f"{name}.keras") for name in "ab")
+    assert a.count_params() == 93_322
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

@@ -1,0 +1,216 @@
+"""The image-folder training page and the overfitting lab, driven through AppTest from app.py.
+
+Data sets are zips of synthetic shapes made by tests/test_folders.py's helpers; the cats-and-dogs
+download is pointed at file:// URLs, so nothing touches the network.
+"""
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.data import download
+from cnn_core.data.download import CATS_DOGS_FILE
+from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.settings import TrainingSettings
+from cnn_core.learning.slots import training_slots
+from tests.core.test_folders import shapes_members, write_shapes
+from tests.support.apptest import app_test, page_path
+
+pytestmark = pytest.mark.slow
+FOLDER_PAGE = "folder_training"
+LAB_PAGE = page_path("overfitting_lab")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """No real download, no ~/.keras, no folder paths unless a test asks, no cached data.
+
+    """
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "0")
+    monkeypatch.setattr(download, "CATS_DOGS_URL", (tmp_path / "offline" / "cats_and_dogs_filtered.zip").as_uri())
+    st.cache_resource.clear()
+
+
+def zip_bytes(members: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def open_page(page: str) -> AppTest:
+    at = app_test(Path(page).stem, timeout=120)
+    assert not at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def load_zip(at: AppTest, members: dict) -> AppTest:
+    at.file_uploader(key="folder_zip").upload("data.zip", zip_bytes(members), "application/zip")
+    at.run()
+    button(at, "Load this zip").click().run()
+    assert not at.exception
+    return at
+
+
+def test_a_zip_with_class_folders_at_its_top_is_named_after_the_upload():
+    at = load_zip(open_page(FOLDER_PAGE), shapes_members("", 6))
+    assert not at.error
+    assert at.success[0].value.startswith("Loaded **data.zip (split 20% for validation)**"), at.success[0].value
+    assert "cnn_lab_zip_" not in at.success[0].value
+
+
+def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page():
+    at = open_page(FOLDER_PAGE)
+    assert at.radio(key="folder_source").options == ["Upload a zip of class folders",
+                                                     "Cats and dogs (download, about 68 MB)"]
+    load_zip(at, shapes_members("shapes/", 6) | {"shapes/README.md": b"# shapes", "__MACOSX/shapes/._x": b""})
+    assert not at.error
+    assert "10 training and 2 validation images in 2 classes" in at.success[0].value
+    assert any(c.value.startswith("2 files that are not images were left out") for c in at.caption)
+    data = at.session_state["folder_data"]
+    assert data.class_names == ("circles", "squares") and data.input_shape == (150, 150, 3)
+    assert len(at.image) == 2 + 8  # one example per class, eight images from the pipeline
+    at.number_input(key="folder_epochs").set_value(1)
+    at.select_slider(key="folder_batch").set_value(8).run()  # the button's callback takes the values shown
+    button(at, "Start training").click().run()
+    assert not at.exception and not at.error
+    run = at.session_state["folder_training_run"]
+    assert isinstance(run, TrainingRun) and run.augmentation is not None
+    assert run.settings.epochs == 1 and run.settings.batch_size == 8 and run.settings.optimizer == "adam"
+    assert run.join(timeout=300), run.error
+    at.run()
+    assert not at.exception and not at.error, run.error
+    assert run.snapshot().status == "finished" and len(run.result.history["val_accuracy"]) == 1
+    entry = next(iter(at.session_state["session_models"].values()))
+    assert entry.task == "folder" and entry.class_names == ["circles", "squares"]
+    assert entry.input_shape == (150, 150, 3) and entry.model is run.result.model
+    assert any("Activation maps" in s.value for s in at.success)
+    assert [b.label for b in at.get("download_button")] == ["Download the model (.keras)", "Download the history (CSV)"]
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"a/1.png": b"x", "../../evil.png": b"x"}, "'../../evil.png' has an absolute path or a '..' part"),
+    ({"circles/1.png": shapes_members()["circles/0.png"]}, "at least two class folders"),
+    (shapes_members() | {"triangles/readme.txt": b"no images"}, "triangles/ holds no images"),
+    (shapes_members() | {"squares/broken.png": b"\x89PNG\r\n\x1a\n broken"}, "'squares/broken.png' is not a readable image"),
+])
+def test_bad_zips_get_a_message_not_a_traceback(members, message):
+    at = load_zip(open_page(FOLDER_PAGE), members)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "folder_data" not in at.session_state
+
+
+def test_a_file_that_is_not_a_zip_gets_a_message():
+    at = open_page(FOLDER_PAGE)
+    at.file_uploader(key="folder_zip").upload("photo.zip", b"not a zip at all", "application/zip")
+    at.run()
+    button(at, "Load this zip").click().run()
+    assert not at.exception
+    assert any("not a zip archive" in e.value for e in at.error)
+
+
+def test_offline_the_cats_and_dogs_option_says_so_then_a_reachable_copy_loads(tmp_path, monkeypatch):
+    at = open_page(FOLDER_PAGE)
+    at.radio(key="folder_source").set_value("cats").run()
+    button(at, "Download and load").click().run()
+    assert not at.exception
+    assert any("Offline?" in e.value and "internet connection" in e.value for e in at.error)
+    source = tmp_path / "mirror" / "cats_and_dogs_filtered.zip"
+    source.parent.mkdir()
+    source.write_bytes(zip_bytes(shapes_members("cats_and_dogs_filtered/train/", 3)
+                                 | shapes_members("cats_and_dogs_filtered/validation/", 2)))
+    monkeypatch.setattr(download, "CATS_DOGS_URL", source.as_uri())
+    button(at, "Download and load").click().run()
+    assert not at.exception and not at.error
+    assert "cats_and_dogs_filtered (train/ and validation/ folders)" in at.success[0].value
+    assert (tmp_path / "keras_home" / "datasets" / CATS_DOGS_FILE).is_file()  # cached
+
+
+def test_a_local_folder_path_is_offered_only_locally(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "1")
+    write_shapes(tmp_path / "one_class", 3)
+    shutil.rmtree(tmp_path / "one_class" / "squares")
+    write_shapes(tmp_path / "two", 4)
+    at = open_page(FOLDER_PAGE)
+    at.radio(key="folder_source").set_value("path").run()
+    for path, message in ((tmp_path / "missing", "is not a folder"), (tmp_path / "one_class", "at least two class folders")):
+        at.text_input(key="folder_path").set_value(str(path)).run()
+        button(at, "Load this folder").click().run()
+        assert not at.exception and any(message in e.value for e in at.error)
+    at.text_input(key="folder_path").set_value(str(tmp_path / "two")).run()
+    button(at, "Load this folder").click().run()
+    assert not at.error and at.session_state["folder_data"].counts() == {"circles": (3, 1), "squares": (3, 1)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The overfitting lab
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_lab_asks_for_data_first():
+    at = open_page(LAB_PAGE)
+    assert any("Train on image folders" in i.value for i in at.info)
+    assert not at.button
+
+
+def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them():
+    at = open_page(FOLDER_PAGE)
+    load_zip(at, shapes_members("shapes/", 5))
+    at.switch_page(LAB_PAGE).run()
+    assert not at.exception and not at.error
+    at.number_input(key="lab_epochs").set_value(1)
+    at.select_slider(key="lab_batch").set_value(8).run()  # the button's callback takes the values shown
+    button(at, "Start both runs").click().run()
+    assert not at.exception and not at.error
+    lab = at.session_state["lab_sequence"]
+    plain, regularised = lab.runs["plain"], lab.runs["regularised"]
+    assert lab.waiting("regularised") and not lab.waiting("plain")  # one after the other: it waits
+    assert plain.augmentation is None and regularised.augmentation is not None
+    assert plain.test_data[0] is regularised.test_data[0]  # the same data, not a copy
+    assert plain.settings == regularised.settings == TrainingSettings(1, 8, "adam", 1e-3)
+    assert plain.join(timeout=300), plain.error
+    at.run()  # the page starts the second run once the first has ended
+    assert not lab.waiting("regularised")
+    assert regularised.join(timeout=300), regularised.error
+    at.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["Plain", "Augmentation + dropout"]
+    for run, row in zip((plain, regularised), table.to_dict("records")):
+        history = run.result.history
+        assert row["gap"] == f"{history['accuracy'][-1] - history['val_accuracy'][-1]:+.1%}"
+    dropouts = [layer.rate for layer in regularised.result.model.layers if type(layer).__name__ == "Dropout"]
+    assert dropouts == [0.5] and not any(type(layer).__name__ == "Dropout" for layer in plain.result.model.layers)
+    assert len(at.session_state["session_models"]) == 2
+    story = next(i.value for i in at.info if i.value.startswith("Here"))
+    assert f"{table['gap'][0]} (plain)" in story or f"plain {table['gap'][0]}" in story or f"({table['gap'][0]})" in story
+
+
+def test_the_lab_says_when_the_server_is_busy():
+    at = open_page(FOLDER_PAGE)
+    load_zip(at, shapes_members("shapes/", 3))
+    at.switch_page(LAB_PAGE).run()
+    slots = training_slots()
+    taken = 0
+    try:
+        while slots.running < slots.limit:
+            slots.acquire()
+            taken += 1
+        button(at, "Start both runs").click().run()
+        assert not at.exception
+        assert any("The server is busy" in e.value for e in at.error)
+        assert "lab_sequence" not in at.session_state
+    finally:
+        for _ in range(taken):
+            slots.release()

@@ -1,0 +1,249 @@
+"""Bad files for the hostile-input tests, built in memory: images that are not what they claim,
+images at the edges of what a decoder meets, and zips that try to escape or explode.
+
+Every builder is cached, so a test session pays for the big ones (a 24-megapixel photo, a PNG that
+claims 900 megapixels, a zip that claims 1.2 GB) once, in about a second, and never holds more than
+a few megabytes: the bombs are written from compressed chunks, never from their expanded bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from cnn_core.data.zips import MAX_IMAGE_PIXELS, MAX_ZIP_BYTES, MAX_ZIP_FILES
+from cnn_core.vision.images import MAX_PIXELS
+
+
+class Upload(NamedTuple):
+    """What a browser sends for one file: its name, its bytes and its MIME type."""
+
+    name: str
+    data: bytes
+    mime: str
+
+
+# Images ------------------------------------------------------------------------------------------
+
+
+def encode(image: Image.Image, format: str, **options) -> bytes:
+    """``image`` saved in ``format`` to bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def noise(height: int, width: int, seed: int = 0) -> Image.Image:
+    """An RGB image of random pixels (incompressible, so cutting its file loses real data)."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return Image.fromarray(pixels, "RGB")
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid all-black 1-bit PNG of width x height, written row block by row block.
+
+    30000 x 30000 is 900 megapixels (112 MB even at one bit per pixel) in about 110 kB of file.
+    """
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the packed bits
+    rows_per_block = max(1, (1 << 20) // len(row))
+    compressor = zlib.compressobj(6)
+    idat = []
+    for start in range(0, height, rows_per_block):
+        idat.append(compressor.compress(row * min(rows_per_block, height - start)))
+    idat.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grayscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat))
+            + chunk(b"IEND", b""))
+
+
+def large_photo() -> Image.Image:
+    """A 6000 x 4000 'photo' of paper with one thick dark stroke (a 7) on it."""
+    photo = Image.new("RGB", (6000, 4000), (205, 200, 190))
+    ImageDraw.Draw(photo).line([(2400, 900), (3600, 900), (2900, 3200)], fill=(25, 25, 35), width=220)
+    return photo
+
+
+def animated_gif() -> bytes:
+    """Two frames: red, then blue (a decoder must give the first)."""
+    red, blue = Image.new("RGB", (40, 30), (255, 0, 0)), Image.new("RGB", (40, 30), (0, 0, 255))
+    return encode(red, "GIF", save_all=True, append_images=[blue], duration=100, loop=0)
+
+
+def rgba_png() -> bytes:
+    """A 32 x 32 PNG: left half opaque black, right half fully transparent."""
+    pixels = np.zeros((32, 32, 4), np.uint8)
+    pixels[:, :16, 3] = 255
+    return encode(Image.fromarray(pixels, "RGBA"), "PNG")
+
+
+def gray16_png() -> bytes:
+    """A 16-bit grayscale PNG whose values run from 1000 to 60000 (all above 255)."""
+    ramp = np.linspace(1000, 60000, 48 * 64).reshape(48, 64).astype(np.uint16)
+    image = Image.fromarray(ramp)  # mode "I;16"
+    assert image.mode == "I;16", image.mode
+    return encode(image, "PNG")
+
+
+@functools.cache
+def bad_images() -> dict[str, Upload]:
+    """Name -> upload, for every hostile image case."""
+    good_png = encode(noise(64, 64), "PNG")
+    good_jpeg = encode(noise(64, 64), "JPEG", quality=90)
+    return {
+        "text posing as an image": Upload("x.png", b"hello", "image/png"),
+        "empty file": Upload("empty.png", b"", "image/png"),
+        "truncated PNG": Upload("cut.png", good_png[: len(good_png) // 2], "image/png"),
+        "truncated JPEG": Upload("cut.jpg", good_jpeg[: len(good_jpeg) // 2], "image/jpeg"),
+        "1x1 pixel": Upload("dot.png", encode(Image.new("RGB", (1, 1), (10, 20, 30)), "PNG"), "image/png"),
+        "2000x1 sliver": Upload("sliver.png", encode(noise(1, 2000), "PNG"), "image/png"),
+        "1x2000 sliver": Upload("pole.png", encode(noise(2000, 1), "PNG"), "image/png"),
+        "RGBA PNG": Upload("alpha.png", rgba_png(), "image/png"),
+        "16-bit grayscale PNG": Upload("deep.png", gray16_png(), "image/png"),
+        "CMYK JPEG": Upload("print.jpg", encode(Image.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"),
+                            "image/jpeg"),
+        "animated GIF": Upload("anim.gif", animated_gif(), "image/gif"),
+        "6000x4000 JPEG photo": Upload("huge.jpg", encode(large_photo(), "JPEG", quality=70), "image/jpeg"),
+        "decompression bomb 30000x30000 PNG": Upload("bomb.png", png_bomb(30000, 30000), "image/png"),
+        "49 MP PNG (over the 40 MP cap)": Upload("big.png", png_bomb(7000, 7000), "image/png"),
+    }
+
+
+# Cases the app must refuse with a message; every other image case must decode.
+REFUSED_IMAGES = frozenset({
+    "text posing as an image", "empty file", "truncated PNG", "truncated JPEG",
+    "decompression bomb 30000x30000 PNG", "49 MP PNG (over the 40 MP cap)",
+})
+assert MAX_PIXELS < 7000 * 7000, "the 49 MP case must stay above cnn_core.images' cap"
+
+
+def as_camera_shot(upload: Upload) -> Upload:
+    """The same bytes as a camera snapshot: st.camera_input always names it .jpg, image/jpeg."""
+    return Upload("image.jpg", upload.data, "image/jpeg")
+
+
+# Zips --------------------------------------------------------------------------------------------
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    """A deflated zip with these members (names are written exactly as given)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def small_png(seed: int) -> bytes:
+    """A 20 x 20 PNG of noise."""
+    return encode(noise(20, 20, seed), "PNG")
+
+
+def class_folders(classes: tuple[str, ...] = ("cats", "dogs"), per_class: int = 4) -> dict[str, bytes]:
+    """Members of a good little data set: one folder of PNGs per class."""
+    return {f"{name}/{i}.png": small_png(10 * c + i) for c, name in enumerate(classes) for i in range(per_class)}
+
+
+def zip_bomb(member_bytes: int = 128 << 20, members: int = 9) -> bytes:
+    """A real zip bomb: ``members`` members that each inflate to ``member_bytes`` zeros.
+
+    The deflated stream is made once (about 130 kB for 128 MiB) and written under every name, so
+    the archive is about 1.2 MB and truly unpacks to 1.2 GB, above ``cnn_core.folders``' 1 GB cap.
+    The local headers and the central directory are written by hand, since ``zipfile`` can only
+    write members it compresses itself.
+    """
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as zip stores it
+    block, crc, parts = bytes(1 << 20), 0, []
+    for _ in range(member_bytes // len(block)):
+        parts.append(compressor.compress(block))
+        crc = zlib.crc32(block, crc)
+    stream = b"".join(parts) + compressor.flush()
+    local, central = [], []
+    offset = 0
+    for i in range(members):
+        name = f"cats/{i}.png".encode()
+        # flags, method (8: deflate), time, date (1980-01-01), CRC, sizes, name and extra lengths
+        fields = struct.pack("<HHHHIIIHH", 0, 8, 0, 33, crc, len(stream), member_bytes, len(name), 0)
+        header = b"PK\x03\x04" + struct.pack("<H", 20) + fields + name
+        local.append(header + stream)
+        central.append(b"PK\x01\x02" + struct.pack("<HH", 20, 20) + fields
+                       + struct.pack("<HHHII", 0, 0, 0, 0, offset) + name)
+        offset += len(header) + len(stream)
+    directory = b"".join(central)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, members, members, len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
+@functools.cache
+def bad_zips() -> dict[str, Upload]:
+    """Name -> upload, for every hostile zip case."""
+    def as_zip(name: str, data: bytes) -> Upload:
+        return Upload(name, data, "application/zip")
+
+    return {
+        "not a zip": as_zip("photos.zip", b"this is not a zip archive at all"),
+        "empty file": as_zip("empty.zip", b""),
+        "zip-slip member ../evil.png": as_zip("slip.zip", zip_of({**class_folders(), "../evil.png": small_png(99)})),
+        "absolute path member": as_zip("abs.zip", zip_of({**class_folders(), "/tmp/cnn_lab_evil.png": small_png(98)})),
+        "one class only": as_zip("one.zip", zip_of(class_folders(("cats",)))),
+        "no images": as_zip("docs.zip", zip_of({"cats/readme.txt": b"hello", "dogs/notes.md": b"# notes"})),
+        "class folder without images": as_zip("half.zip", zip_of({**class_folders(("cats",)),
+                                                                  "dogs/readme.txt": b"no dogs yet"})),
+        "image that is not an image": as_zip("fake.zip", zip_of({**class_folders(), "dogs/fake.png": b"hello"})),
+        "train/ without validation/": as_zip("split.zip", zip_of({**{f"train/{k}": v for k, v in class_folders().items()},
+                                                                  "docs/readme.txt": b"no validation folder"})),
+        "train/ and validation/ classes differ": as_zip("differ.zip", zip_of(
+            {**{f"train/{k}": v for k, v in class_folders().items()},
+             **{f"validation/{k}": v for k, v in class_folders(("cats", "birds")).items()}})),
+        "truncated image member": as_zip("cut.zip", zip_of({**class_folders(), "dogs/cut.png": small_png(97)[:60]})),
+        "decompression bomb member": as_zip("bombs.zip", zip_of({**class_folders(),
+                                                                 "dogs/bomb.png": png_bomb(5000, 5000)})),
+        "zip bomb (1.2 GB unpacked)": as_zip("bomb.zip", zip_bomb()),
+        "too many files": as_zip("many.zip", zip_of({f"cats/{i}.txt": b"" for i in range(MAX_ZIP_FILES + 1)})),
+    }
+
+
+assert 9 * (128 << 20) > MAX_ZIP_BYTES, "the zip bomb must stay above cnn_core.folders' cap"
+assert 5000 * 5000 > MAX_IMAGE_PIXELS, "the bomb member must stay above cnn_core.folders' cap"
+
+
+def symlink_member(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
+    """A zip member that unpacks, with ``unzip``, to a symbolic link to ``target``."""
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (0o120777 << 16)  # S_IFLNK | rwxrwxrwx
+    return info, target.encode()
+
+
+@functools.cache
+def awkward_but_readable_zip() -> Upload:
+    """Two classes whose pictures are every decodable oddity, plus files to skip and a symlink.
+
+    The 24 MP photo is left out: zips hold at most 16 MP per picture (``MAX_IMAGE_PIXELS``).
+    """
+    oddities = [case for case in bad_images() if case not in REFUSED_IMAGES and case != "6000x4000 JPEG photo"]
+    members = {f"{cls}/{i}{Path(bad_images()[case].name).suffix}": bad_images()[case].data
+               for cls in ("cats", "dogs") for i, case in enumerate(oddities)}
+    members |= {"cats/notes.txt": b"not a picture", "__MACOSX/cats/._0.png": b"resource fork", "dogs/.hidden.png": b"x"}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr(*symlink_member("dogs/link.png", "/etc/passwd"))
+    return Upload("odd.zip", buffer.getvalue(), "application/zip")
+
+
+@functools.cache
+def many_odd_classes_zip() -> Upload:
+    """30 classes of two pictures, named with spaces, accents, markup and a 200-character name."""
+    names = [f"class {i} é <b>x</b> **y**" for i in range(29)] + ["n" * 200]
+    return Upload("classes.zip", zip_of(class_folders(tuple(names), per_class=2)), "application/zip")

@@ -1,0 +1,224 @@
+"""Widgets shared by the concept pages: inputs, kernel editors, padding and the output-size formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core.ops import sliding
+from cnn_core.ops.formulas import output_size_latex
+from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_grid, parse_grid, preset_kernel
+from cnn_core.ops.shapes import output_shape
+from cnn_core.vision.images import load_sample_photo, resize
+from ui.resources import mnist
+from ui.uploads import image_upload
+
+PHOTO_SIZES = (8, 64)
+
+
+# A photo keeps its aspect ratio up to 4:1; a sliver 2000 pixels wide and 1 tall would otherwise
+# become a 64 x 32,768 input: 200 MB of figures for the browser, and an error in st.image.
+MAX_ASPECT = 4
+
+
+# The 5x5 grid and 3x3 "cross" kernel of the classic worked example; their valid convolution is
+# [[4, 3, 4], [2, 4, 3], [2, 3, 4]].
+CLASSIC_GRID = np.array([
+    [1, 1, 1, 0, 0],
+    [0, 1, 1, 1, 0],
+    [0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 0],
+    [0, 1, 1, 0, 0],
+])
+SOURCES = {
+    "grid": "Small grid (editable)",
+    "mnist": "MNIST digit",
+    "photo": "Sample photo (Chelsea the cat)",
+    "upload": "Upload an image",
+}
+RGB = ["R", "G", "B"]
+DEFAULT_FILTERS = ("cross (textbook)", "vertical edge", "horizontal edge", "sharpen")
+
+
+def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLASSIC_GRID,
+               allow_color: bool = True) -> tuple[np.ndarray, list[str]] | None:
+    """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
+    left, right = st.columns([2, 1])
+    source = left.radio("Input", sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_source")
+    if source == "mnist":
+        return _mnist_input(key)
+    channels = 1
+    if allow_color:
+        channels = right.radio("Channels", (1, 3), horizontal=True, key=f"{key}_channels",
+                               format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)")
+    if source == "grid":
+        image = _grid_input(key, default_grid, channels)
+        return None if image is None else (image, RGB if channels == 3 else ["input"])
+    names = RGB if channels == 3 else ["gray"]
+    height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_photo_height",
+                       help="Every output cell is one animation step, so small inputs animate best.")
+    mode = "L" if channels == 1 else "RGB"
+    if source == "photo":
+        return _photo(height, mode), names
+    uploaded = image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload",
+                                   mode=mode, max_side=512)
+    if uploaded is None:
+        st.info("Until a readable image is uploaded, the sample photo stands in.")
+        return _photo(height, mode), names
+    if max(uploaded.shape[:2]) > MAX_ASPECT * min(uploaded.shape[:2]):
+        st.info(f"This picture is more than {MAX_ASPECT} times as wide as tall (or as tall as wide); it is "
+                f"squeezed to at most {MAX_ASPECT}:1 so that the input stays small.")
+    return _scaled(uploaded, height), names
+
+
+def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
+    """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown."""
+    frame = pd.DataFrame(format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])])
+    config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True,
+                            width="content")
+    try:
+        return parse_grid(edited.to_numpy().tolist())
+    except GridError as exc:
+        st.error(f"{label}: {exc}. Type a number such as 2, -0.5 or 1/9.")
+        return None
+
+
+def _grid_input(key: str, default_grid: np.ndarray, channels: int) -> np.ndarray | None:
+    left, right, _ = st.columns([1, 1, 2])
+    rows = left.number_input("Rows", 2, 12, default_grid.shape[0], key=f"{key}_rows")
+    cols = right.number_input("Columns", 2, 12, default_grid.shape[1], key=f"{key}_cols")
+    grids = []
+    for c, column in enumerate(st.columns(channels)):
+        with column:
+            name = f"channel {RGB[c]}" if channels == 3 else "input"
+            if channels == 3:
+                st.caption(name)
+            default = example_grid(rows, cols, c, default_grid)
+            grids.append(grid_editor(f"The {name} grid", default, f"{key}_grid_{rows}x{cols}_{c}"))
+    if any(g is None for g in grids):
+        return None
+    return np.stack(grids, axis=-1)  # (H, W, C)
+
+
+def example_grid(rows: int, cols: int, channel: int = 0, base: np.ndarray = CLASSIC_GRID) -> np.ndarray:
+    """``base`` when the size matches (channel 0), else small seeded integers 0..3."""
+    if base.shape == (rows, cols) and channel == 0:
+        return base
+    return np.random.default_rng(rows * 100 + cols * 10 + channel).integers(0, 4, (rows, cols))
+
+
+def _mnist_input(key: str) -> tuple[np.ndarray, list[str]]:
+    index = st.number_input("MNIST test image number", 0, 9999, 0, key=f"{key}_mnist",
+                            help="From the bundled MNIST test set (28 x 28, one channel).")
+    digit, label = _mnist_digit(index)
+    st.caption(f"Test image {index}, labelled **{label}**, scaled to [0, 1]; MNIST has one channel.")
+    return digit, ["gray"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _mnist_digit(index: int) -> tuple[np.ndarray, int]:
+    (_, _), (x_test, y_test) = mnist()
+    return x_test[index, :, :, None] / 255.0, int(y_test[index])  # (28, 28, 1)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _photo(height: int, mode: str) -> np.ndarray:
+    return _scaled(load_sample_photo(mode=mode, max_side=512), height)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sample_photo(size: tuple[int, int], mode: str = "RGB") -> np.ndarray:
+    """The sample photo resized to (height, width), float in [0, 1], (H, W, C)."""
+    photo = resize(load_sample_photo(mode=mode, max_side=512), size)
+    return photo.reshape(*size, -1) / 255.0
+
+
+def _scaled(image: np.ndarray, height: int) -> np.ndarray:
+    """uint8 (H, W[, C]) -> float (height, width, C) in [0, 1], keeping the aspect ratio up to 4:1."""
+    width = round(image.shape[1] * height / image.shape[0])
+    width = min(max(width, -(-height // MAX_ASPECT)), MAX_ASPECT * height)
+    small = resize(image, (height, width))
+    return small.reshape(height, width, -1) / 255.0
+
+
+def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
+    """Kernel size, number of filters, and per filter a preset, a bias and editable numbers.
+
+    Returns (kernels (k, k, C_in, F), bias (F,), filter names), or None when a cell is not a number.
+    """
+    left, right, _ = st.columns([1, 1, 1])
+    size = left.radio("Kernel size", KERNEL_SIZES, horizontal=True, key=f"{key}_ksize",
+                      format_func=lambda k: f"{k}×{k}")
+    count = right.slider("Number of filters", 1, max_filters, 2, key=f"{key}_filters",
+                         help="Each filter gives one feature map (one output channel).")
+    bank, biases, names = [], [], []
+    for f, tab in enumerate(st.tabs([f"Filter {f + 1}" for f in range(count)])):
+        with tab:
+            left, right, _ = st.columns([2, 1, 1])
+            preset = left.selectbox("Preset", PRESETS, key=f"{key}_preset_{f}",
+                                    index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]))
+            biases.append(right.number_input("Bias", -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
+            default = preset_kernel(preset, size, len(channel_names), seed=f)
+            slices = []
+            for c, column in enumerate(st.columns(len(channel_names))):
+                with column:
+                    if len(channel_names) > 1:
+                        st.caption(f"weights for channel {channel_names[c]}")
+                    editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
+                    label = f"Filter {f + 1}" + (f", channel {channel_names[c]}" if len(channel_names) > 1 else "")
+                    slices.append(grid_editor(label, default[:, :, c], editor_key))
+            if any(s is None for s in slices):
+                return None
+            bank.append(np.stack(slices, axis=-1))  # (k, k, C_in)
+            names.append(f"filter {f + 1}: {preset}")
+    return np.stack(bank, axis=-1), np.array(biases), names  # (k, k, C_in, F), (F,)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def conv2d(image: np.ndarray, kernel_bank: np.ndarray, bias: np.ndarray, strides: int, padding) -> np.ndarray:
+    """Cached ``cnn_core.conv2d``: (H, W, C_in) x (k, k, C_in, F) -> (H_out, W_out, F)."""
+    return sliding.conv2d(image, kernel_bank, bias, strides, padding)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pool2d(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str) -> np.ndarray:
+    """Cached ``cnn_core.pool2d``."""
+    return sliding.pool2d(x, pool_size, strides, padding, mode)
+
+
+def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
+    """"valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
+    options = ("valid", "same", "explicit p")
+    choice = st.radio("Padding", options, index=options.index(default), horizontal=True, key=f"{key}_padding",
+                      help="valid: no padding. same: Keras pads so that output = ceil(input / stride). "
+                           "explicit p: p zeros on every side.")
+    if choice != "explicit p":
+        return choice
+    return st.slider("p (zeros on every side)", 0, max_explicit, 1, key=f"{key}_p")
+
+
+def show_output_size(input_shape: tuple[int, int], kernel_size: int, strides: int, padding,
+                     channels: int | None = None, what: str = "window") -> tuple[int, int] | None:
+    """Show o = floor((i + 2p - k) / s) + 1 with the user's numbers; None with a warning if no fit."""
+    try:
+        rows = output_size_latex(input_shape[0], kernel_size, strides, padding)
+        cols = output_size_latex(input_shape[1], kernel_size, strides, padding)
+        shape = output_shape(input_shape, kernel_size, strides, padding)
+    except ValueError:
+        p = 0 if padding == "valid" else padding
+        st.warning(
+            f"A {kernel_size}×{kernel_size} {what} does not fit in a {input_shape[0]}×{input_shape[1]} input "
+            f"with padding p = {p}: the formula needs i + 2p ≥ k, and here {min(input_shape)} + 2·{p} < "
+            f"{kernel_size}. Choose a smaller {what}, a bigger input, or padding ('same' always fits)."
+        )
+        return None
+    st.latex(rf"\text{{rows: }} {rows}")
+    if input_shape[0] != input_shape[1]:
+        st.latex(rf"\text{{columns: }} {cols}")
+    extra = f" × {channels}" if channels is not None else ""
+    st.markdown(f"**Output shape: {shape[0]} × {shape[1]}{extra}** "
+                f"(input {input_shape[0]} × {input_shape[1]}, window {kernel_size}, stride {strides}, "
+                f"padding {padding!r})")
+    return shape

@@ -1,0 +1,57 @@
+"""Read-only things every visitor shares, loaded once per server: the bundled MNIST and shipped models.
+
+They are cached with ``st.cache_resource``; nothing a visitor changes or trains lives here (that is
+``ui.state``).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = ROOT / "models"
+SHIPPED_MODELS = {
+    "mnist_convnet": "MNIST convnet (seed recipe, shipped)",
+    "mnist_convnet_augmented": "MNIST convnet with augmentation (shipped)",
+}
+
+
+@st.cache_resource(show_spinner="Loading MNIST...")
+def mnist():
+    """The bundled MNIST arrays, loaded once per server and shared read-only."""
+    from cnn_core.data.mnist import load_mnist
+
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner="Loading the model (TensorFlow starts on first use)...")
+def shipped_model(name: str):
+    """A model shipped in models/, loaded once per server and shared read-only."""
+    import keras
+
+    if name not in SHIPPED_MODELS:
+        raise ValueError(f"unknown shipped model {name!r}; choose one of {sorted(SHIPPED_MODELS)}")
+    model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
+    freeze_long_lived_objects()
+    return model
+
+
+@functools.cache
+def freeze_long_lived_objects() -> None:
+    """Take the objects alive now (TensorFlow's and Keras's modules, mostly) out of later garbage
+    collections; the pages that use Keras call this once Keras is loaded.
+
+    Streamlit runs a full collection after every script run, fragment reruns included, and calls
+    ``keras.backend.clear_session()``, which collects again. With TensorFlow loaded each costs
+    0.4-0.9 s holding the GIL; a training page polling every half second then starved its training
+    thread (5-10x slower, measured). Frozen, a collection takes well under a millisecond. Done once
+    per process, after a collection, so only live objects are frozen.
+    """
+    import keras  # noqa: F401  (imported for its objects, which are what gets frozen)
+
+    gc.collect()
+    gc.freeze()

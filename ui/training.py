@@ -1,0 +1,241 @@
+"""Page pieces for any training page: the summary table, the live monitor, results and downloads.
+
+They take a ``cnn_core.TrainingRun`` (kept in ``st.session_state`` under a key) and its class
+names, nothing specific to MNIST, so the MNIST page and the image-folder page share them. The run
+trains in its own thread and calls no ``st.*``; the monitor is a fragment that polls the run's
+snapshot every half second and redraws, then reruns the page once when the run ends.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.figures.charts import confusion_figure, history_figure
+from cnn_core.figures.pictures import enlarge
+from cnn_core.learning.evaluation import history_to_csv
+from cnn_core.learning.progress import Snapshot
+from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.slots import TrainingBusyError
+from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
+from ui.resources import freeze_long_lived_objects
+from ui.state import SessionModel, add_session_model, session_models
+
+POLL_S = 0.5
+GALLERY_SIZE = 30
+GALLERY_SIDE = 84  # Small images (MNIST is 28 px) are enlarged to this width without smoothing.
+
+
+freeze_long_lived_objects()
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as '1 min 05 s' or '12 s'; '…' when unknown."""
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def progress_text(snapshot: Snapshot) -> str:
+    """One line: where the run is, time spent, time left."""
+    if snapshot.status == "waiting":
+        return "Starting: building the model and the input pipeline…"
+    if snapshot.status == "evaluating":
+        return f"Training done in {format_duration(snapshot.elapsed_s)}; evaluating on the test set…"
+    epoch = min(snapshot.epoch + 1, snapshot.epochs)
+    return (f"Epoch {epoch} of {snapshot.epochs} · batch {snapshot.step} of {snapshot.steps_per_epoch} · "
+            f"{format_duration(snapshot.elapsed_s)} elapsed · about {format_duration(snapshot.eta_s)} left")
+
+
+# --- the summary table -----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_summary(build_args: tuple) -> tuple[list[SummaryRow], tuple]:
+    """Summary rows and input shape for ``models.build_convnet(**dict(build_args))``, built once."""
+    from cnn_core.learning.models import build_convnet
+
+    model = build_convnet(**dict(build_args))
+    return summary_rows(model), tuple(model.input_shape[1:])
+
+
+def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
+    """The layer table with the arithmetic behind every shape and parameter count."""
+    st.dataframe(
+        [{"Layer": row.name, "Type": row.kind, "Output shape": str(row.output_shape),
+          "Shape arithmetic": row.shape_math, "Parameters": f"{row.params:,}",
+          "Parameter arithmetic": row.params_math} for row in rows],
+        hide_index=True, width="stretch",
+    )
+    st.markdown(
+        f"Input: `{input_shape}`. **Total parameters: {summary_total(rows):,}** "
+        "(the same numbers as Keras's `model.summary()`)."
+    )
+    st.caption(
+        "Each side of a conv or pooling output is o = ⌊(i + 2p − k) / s⌋ + 1 — the formula from the "
+        "Padding and Stride pages (`cnn_core.conv_output_size`). With 'valid' padding (p = 0) and s = 1 "
+        "it is i − k + 1: 26 = 28 − 3 + 1. A conv layer has (kh·kw·channels_in + 1)·filters parameters: "
+        "one weight per kernel cell and input channel, plus one bias, per filter: 320 = (3·3·1 + 1)·32. "
+        "A dense layer has (inputs + 1)·units. Pooling, flatten and dropout learn nothing."
+    )
+
+
+# --- starting, monitoring, stopping ----------------------------------------------------------------
+
+
+def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bool = False) -> None:
+    """The "Start training" button; a click builds a run with ``make_run`` and starts it.
+
+    It starts in the click's callback, before the page reruns, so the same rerun already shows
+    the run and a disabled button. A refusal (the server's cap is reached) shows below it.
+    """
+    busy_here = is_running(run_key)
+    if busy_here:
+        st.info("A run is in progress in this session; stop it or wait for it to finish before starting another.")
+    st.button("Start training", type="primary", disabled=disabled or busy_here, key=f"{run_key}_start",
+              on_click=_start, args=(run_key, make_run))
+    refusal = st.session_state.pop(f"{run_key}_refused", None)
+    if refusal:
+        st.error(refusal)
+
+
+def _start(run_key: str, make_run: Callable[[], TrainingRun]) -> None:
+    if is_running(run_key):
+        return
+    run = make_run()
+    try:
+        run.start()
+    except (TrainingBusyError, ValueError) as exc:  # ValueError: a bad CNN_LAB_MAX_TRAININGS
+        st.session_state[f"{run_key}_refused"] = str(exc)
+        return
+    st.session_state[run_key] = run
+
+
+def is_running(run_key: str) -> bool:
+    """True while this session has a run that has not ended."""
+    run = st.session_state.get(run_key)
+    return run is not None and not run.done
+
+
+def monitor(run_key: str) -> None:
+    """Live progress while the run trains, or its final charts once it ended."""
+    run = st.session_state.get(run_key)
+    if run is None:
+        return
+    if run.done:
+        _draw_progress(run, run_key)
+    else:
+        _live_monitor(run_key)
+
+
+@st.fragment(run_every=POLL_S)
+def _live_monitor(run_key: str) -> None:
+    run = st.session_state.get(run_key)
+    if run is None:
+        return
+    if run.done:
+        st.rerun()  # Once, so the whole page shows the results and polling stops.
+    _draw_progress(run, run_key)
+
+
+def _draw_progress(run: TrainingRun, run_key: str) -> None:
+    snapshot = run.snapshot()
+    left, right = st.columns([4, 1])
+    with left:
+        if run.done:
+            st.progress(snapshot.fraction, text=f"{snapshot.status.capitalize()} after "
+                        f"{format_duration(snapshot.elapsed_s)}")
+        else:
+            st.progress(snapshot.fraction, text=progress_text(snapshot))
+    with right:
+        st.button("Stop", key=f"{run_key}_stop", on_click=run.stop, disabled=run.done or run.stop_requested,
+                  help="Stop after the current batch; the weights and the history so far are kept.",
+                  width="stretch")
+    st.plotly_chart(history_figure(snapshot), key=f"{run_key}_history_chart", width="stretch")
+    st.caption("Within an epoch the train curve is the running mean since the epoch began, as Keras "
+               "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end.")
+
+
+# --- after training --------------------------------------------------------------------------------
+
+
+def register_model(run: TrainingRun, task: str) -> SessionModel | None:
+    """Offer the run's trained model to this session's other pages (once per run)."""
+    if run.result is None:
+        return None
+    existing = session_models().get(run.name)
+    if existing is not None and existing.model is run.result.model:
+        return existing
+    entry = SessionModel(
+        name=run.name, model=run.result.model, task=task, class_names=list(run.class_names),
+        input_shape=tuple(int(d) for d in run.result.model.input_shape[1:]), history=run.result.history,
+    )
+    add_session_model(entry)
+    return entry
+
+
+def model_bytes(model) -> bytes:
+    """The model as a .keras file's bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def results(run: TrainingRun, run_key: str) -> None:
+    """Test figures, confusion matrix, misclassified gallery and downloads of an ended run."""
+    class_names = list(run.class_names)
+    if run.error:
+        st.error(f"Training failed: {run.error}")
+    if run.snapshot().status == "stopped":
+        snapshot = run.snapshot()
+        st.info(f"Stopped by request in epoch {len(snapshot.epoch_points)} of {snapshot.epochs}. "
+                "The weights and the history up to that batch are kept.")
+    if run.result is None:
+        return
+    evaluation = run.evaluation
+    if evaluation is not None:
+        wrong = evaluation.misclassified
+        a, b, c = st.columns(3)
+        a.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+        b.metric("Test loss", f"{evaluation.loss:.4f}")
+        c.metric("Misclassified", f"{len(wrong):,} of {len(evaluation.labels):,}")
+        st.subheader("Confusion matrix")
+        st.plotly_chart(confusion_figure(evaluation.confusion, class_names), key=f"{run_key}_confusion",
+                        width="stretch")
+        st.subheader("Misclassified test images")
+        gallery(run.test_data[0], wrong[:GALLERY_SIZE], evaluation.predictions, evaluation.labels, class_names)
+    downloads(run, run_key)
+
+
+def gallery(images: np.ndarray, indices: np.ndarray, predicted: np.ndarray, true: np.ndarray,
+            class_names: list[str]) -> None:
+    """Images in a wrapping row, each captioned with its predicted and true class."""
+    if len(indices) == 0:
+        st.success("No test image was misclassified.")
+        return
+    st.caption(f"The first {len(indices)}; each caption reads predicted / true.")
+    st.image([enlarge(images[i], GALLERY_SIDE) for i in indices], width=GALLERY_SIDE,
+             caption=[f"{class_names[predicted[i]]} / {class_names[true[i]]}" for i in indices])
+
+
+def downloads(run: TrainingRun, run_key: str) -> None:
+    """Download buttons for the model (.keras) and the history (CSV)."""
+    cache_key = f"{run_key}_model_bytes"
+    cached = st.session_state.get(cache_key)
+    if cached is None or cached[0] is not run:
+        cached = (run, model_bytes(run.result.model))
+        st.session_state[cache_key] = cached
+    stem = "".join(ch if ch.isalnum() else "_" for ch in run.name).strip("_") or "model"
+    left, right = st.columns(2)
+    left.download_button("Download the model (.keras)", cached[1], file_name=f"{stem}.keras",
+                         mime="application/octet-stream", key=f"{run_key}_download_model", width="stretch")
+    right.download_button("Download the history (CSV)", history_to_csv(run.result.history),
+                          file_name=f"{stem}_history.csv", mime="text/csv", key=f"{run_key}_download_history",
+                          width="stretch")
+
