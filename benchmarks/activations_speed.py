@@ -72,13 +72,17 @@ def bench_case(name: str, model, image: np.ndarray, runs: int) -> float:
     median = statistics.median(total)
     shapes = ", ".join("x".join(map(str, a.shape)) for _, a in maps)
     print(f"\n{name}: {len(maps)} layers ({shapes})")
-    print(f"  all maps + grids: median {median:.1f} ms, p90 {np.percentile(total, 90):.1f} ms over {runs} runs "
-          f"({'within' if median <= TARGET_MS else 'ABOVE'} the {TARGET_MS:.0f} ms target)")
+    print(
+        f"  all maps + grids: median {median:.1f} ms, p90 {np.percentile(total, 90):.1f} ms over {runs} runs "
+        f"({'within' if median <= TARGET_MS else 'ABOVE'} the {TARGET_MS:.0f} ms target)"
+    )
     print(f"    of which maps {statistics.median(maps_only):.1f} ms, grids {statistics.median(grids_only):.1f} ms")
     print(f"  first call (builds the cached model): {first_ms:.0f} ms")
     seed_median = statistics.median(seed_way)
-    print(f"  the seed's way (new Model + predict each time): median {seed_median:.1f} ms, "
-          f"{seed_median / median:.1f}x the cached direct call")
+    print(
+        f"  the seed's way (new Model + predict each time): median {seed_median:.1f} ms, "
+        f"{seed_median / median:.1f}x the cached direct call"
+    )
     print(f"  Grad-CAM: median {statistics.median(cam):.1f} ms")
     return median
 
@@ -91,8 +95,9 @@ def main() -> None:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # The seed's way retraces predict on every new Model, by design.
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs visible")
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs visible"
+    )
     shipped = ROOT / "models" / "mnist_convnet.keras"
     if shipped.exists():
         mnist_model, mnist_name = keras.models.load_model(shipped, compile=False), "shipped MNIST convnet"

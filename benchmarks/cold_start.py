@@ -73,9 +73,16 @@ def one_cold_start(browser, keras_page: str) -> dict:
     finally:
         page.context.close()
         server.stop_server(process)
-    return {"healthy_s": healthy_s, "first_s": first_s, "keras_page": keras_page, "keras_s": keras_s,
-            "drawing_s": drawing_s,
-            "tf_after_home": tf_after_home, "tf_after_keras": tf_after_keras, "problems": problems}
+    return {
+        "healthy_s": healthy_s,
+        "first_s": first_s,
+        "keras_page": keras_page,
+        "keras_s": keras_s,
+        "drawing_s": drawing_s,
+        "tf_after_home": tf_after_home,
+        "tf_after_keras": tf_after_keras,
+        "problems": problems,
+    }
 
 
 def probe_light_pages(browser) -> list[tuple[str, bool]]:
@@ -127,8 +134,14 @@ print(json.dumps(steps))
 
 def breakdown() -> list[tuple[str, float]]:
     """Seconds per step of the Keras pages' first-visit work, in a fresh Python process."""
-    result = subprocess.run([sys.executable, "-c", BREAKDOWN_SCRIPT], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", BREAKDOWN_SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -149,29 +162,37 @@ def main() -> None:
             print(f"  {title:12} {'YES: this page must not need TensorFlow' if loaded else 'no'}")
             failed |= loaded
         runs = []
-        print(f"\n{'run':>3} {'healthy s':>9} {'first page s':>12}  {'first Keras page':18} {'s':>6} "
-              f"{'drawing s':>9}  TF after home/Keras")
+        print(
+            f"\n{'run':>3} {'healthy s':>9} {'first page s':>12}  {'first Keras page':18} {'s':>6} "
+            f"{'drawing s':>9}  TF after home/Keras"
+        )
         for n in range(args.repeats * len(KERAS_PAGES)):
             run = one_cold_start(browser, KERAS_PAGES[n % len(KERAS_PAGES)])
             runs.append(run)
-            print(f"{n + 1:3} {run['healthy_s']:9.2f} {run['first_s']:12.2f}  {run['keras_page']:18} "
-                  f"{run['keras_s']:6.2f} {run['drawing_s']:9.2f}  {'yes' if run['tf_after_home'] else 'no'}/"
-                  f"{'yes' if run['tf_after_keras'] else 'no'}")
+            print(
+                f"{n + 1:3} {run['healthy_s']:9.2f} {run['first_s']:12.2f}  {run['keras_page']:18} "
+                f"{run['keras_s']:6.2f} {run['drawing_s']:9.2f}  {'yes' if run['tf_after_home'] else 'no'}/"
+                f"{'yes' if run['tf_after_keras'] else 'no'}"
+            )
             for problem in run["problems"]:
                 print(f"    page problem: {problem[:300]}")
             failed |= run["tf_after_home"]
         browser.close()
     first = statistics.median(run["first_s"] for run in runs)
     print(f"\nmedian server start (launch -> healthy): {statistics.median(r['healthy_s'] for r in runs):.2f} s")
-    print(f"median first page (launch -> home page settled): {first:.2f} s   target <= {FIRST_PAGE_TARGET_S:.0f} s: "
-          f"{'MET' if first <= FIRST_PAGE_TARGET_S else 'MISSED'}")
+    print(
+        f"median first page (launch -> home page settled): {first:.2f} s   target <= {FIRST_PAGE_TARGET_S:.0f} s: "
+        f"{'MET' if first <= FIRST_PAGE_TARGET_S else 'MISSED'}"
+    )
     for title in KERAS_PAGES:
         times = [run["keras_s"] for run in runs if run["keras_page"] == title]
         drawing = statistics.median(run["drawing_s"] for run in runs if run["keras_page"] == title)
         middle = statistics.median(times)
-        print(f"median first {title} (click -> settled, {len(times)} runs): {middle:.2f} s   target <= "
-              f"{KERAS_PAGE_TARGET_S:.0f} s: {'MET' if middle <= KERAS_PAGE_TARGET_S else 'MISSED'}; "
-              f"of which {drawing:.2f} s drawing after the script ended")
+        print(
+            f"median first {title} (click -> settled, {len(times)} runs): {middle:.2f} s   target <= "
+            f"{KERAS_PAGE_TARGET_S:.0f} s: {'MET' if middle <= KERAS_PAGE_TARGET_S else 'MISSED'}; "
+            f"of which {drawing:.2f} s drawing after the script ended"
+        )
     if not args.no_breakdown:
         print("\nwhat the Keras pages do on a first visit, step by step in a fresh process:")
         for name, seconds in breakdown():

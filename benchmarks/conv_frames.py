@@ -47,8 +47,10 @@ def bench_case(name: str, image: np.ndarray, kernels: np.ndarray, runs: int) -> 
     np.testing.assert_allclose(last.partial_output, conv2d(image, kernels, bias), atol=1e-4)
     seconds = _median_seconds(lambda: _consume(conv_steps(image, kernels, bias)), runs)
     partial = _median_seconds(lambda: last.partial_output, max(runs, 20))
-    print(f"{name}: {count:,} frames, median {seconds * 1e3:,.1f} ms over {runs} runs, "
-          f"{seconds / count * 1e6:.2f} µs per frame; one partial_output {partial * 1e3:.3f} ms")
+    print(
+        f"{name}: {count:,} frames, median {seconds * 1e3:,.1f} ms over {runs} runs, "
+        f"{seconds / count * 1e6:.2f} µs per frame; one partial_output {partial * 1e3:.3f} ms"
+    )
 
 
 def main() -> None:
@@ -57,10 +59,18 @@ def main() -> None:
     runs = parser.parse_args().runs
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}, Python {sys.version.split()[0]}")
-    bench_case("28x28x1, one 3x3 filter", rng.random((28, 28, 1), dtype=np.float32),
-               rng.normal(size=(3, 3, 1, 1)).astype(np.float32), max(runs, 20))
-    bench_case("150x150x3, 32 3x3 filters", rng.random((150, 150, 3), dtype=np.float32),
-               rng.normal(size=(3, 3, 3, 32)).astype(np.float32), runs)
+    bench_case(
+        "28x28x1, one 3x3 filter",
+        rng.random((28, 28, 1), dtype=np.float32),
+        rng.normal(size=(3, 3, 1, 1)).astype(np.float32),
+        max(runs, 20),
+    )
+    bench_case(
+        "150x150x3, 32 3x3 filters",
+        rng.random((150, 150, 3), dtype=np.float32),
+        rng.normal(size=(3, 3, 3, 32)).astype(np.float32),
+        runs,
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     numpy_ms = statistics.median(times["numpy"]) * 1e3
     tf_ms = statistics.median(times["tf"]) * 1e3
-    print(f"numpy {np.__version__}, tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
-          f"TF intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
+    print(
+        f"numpy {np.__version__}, tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
+        f"TF intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}"
+    )
     print(f"(150, 150, 3) -> 32 filters 3x3, valid, medians of {repeats} alternating calls after {WARMUP} warm-ups")
     print(f"cnn_core.conv2d:      {numpy_ms:8.2f} ms")
     print(f"tf.nn.conv2d + bias:  {tf_ms:8.2f} ms  (eager, prebuilt tensors, .numpy() included)")

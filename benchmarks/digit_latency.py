@@ -51,8 +51,10 @@ def main() -> None:
     _, (x_test, _) = load_mnist()
     rng = np.random.default_rng(0)
     photos = [synthetic_snapshot(x_test[i], rng) for i in range(SNAPSHOTS)]
-    jpegs = [cv2.imencode(".jpg", cv2.cvtColor(p, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
-             for p in photos]
+    jpegs = [
+        cv2.imencode(".jpg", cv2.cvtColor(p, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+        for p in photos
+    ]
     model = keras.models.load_model(MODEL, compile=False)
     one = prepare_digit(photos[0])[None]  # (1, 28, 28)
 

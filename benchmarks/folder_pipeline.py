@@ -102,8 +102,7 @@ def main() -> None:
     x = rng.random((args.batch_size, 150, 150, 3), dtype=np.float32)
     y = rng.integers(0, 2, args.batch_size).astype(np.int32)
     in_memory = tf.data.Dataset.from_tensors((x, y))
-    fit = fit_rates(model, {"memory": in_memory, "augmented": augmented}, args.batch_size, args.batches,
-                    args.repeats)
+    fit = fit_rates(model, {"memory": in_memory, "augmented": augmented}, args.batch_size, args.batches, args.repeats)
 
     print(f"pipeline, augmented (seed's training settings): {augmented_ips:8.0f} images/s")
     print(f"pipeline, scaling only:                        {plain_ips:8.0f} images/s")
@@ -113,6 +112,7 @@ def main() -> None:
     verdict = "the model is never starved" if augmented_ips > 2 * step_ips else "the pipeline can starve the model"
     print(f"pipeline / training step: {augmented_ips / step_ips:.1f}x ({verdict})")
     print(f"fit on the augmented pipeline / fit from memory: {fit['augmented'] / fit['memory']:.2f}")
+
 
 if __name__ == "__main__":
     main()

@@ -60,9 +60,11 @@ RSS_TARGET_BYTES = 1.0e9
 MAX_TRAININGS = 2
 PHASE_TIMEOUT_S = 600  # A busy shared CPU can make ten first visits very slow.
 # Two runs that differ in every setting the page prints, and a third that must be refused.
-TRAININGS = {"A": {"subset": 3000, "epochs": 1, "optimizer": "rmsprop"},
-             "B": {"subset": 2000, "epochs": 2, "optimizer": "adam"},
-             "C": {"subset": 1000, "epochs": 1, "optimizer": "sgd"}}
+TRAININGS = {
+    "A": {"subset": 3000, "epochs": 1, "optimizer": "rmsprop"},
+    "B": {"subset": 2000, "epochs": 2, "optimizer": "adam"},
+    "C": {"subset": 1000, "epochs": 1, "optimizer": "sgd"},
+}
 
 # Runs Streamlit's command line with every script run logged as a JSON line: the log file is
 # the first argument, the rest is Streamlit's. Only the benchmark's server runs this.
@@ -164,12 +166,13 @@ class Phase:
         self.end_time = time.time()
 
     def _cpu_now(self) -> tuple[float, float]:
-        return (cpu_seconds(tree_pids(self.server_pid)),
-                cpu_seconds(tree_pids(os.getpid(), exclude=self.server_pid)))
+        return (cpu_seconds(tree_pids(self.server_pid)), cpu_seconds(tree_pids(os.getpid(), exclude=self.server_pid)))
 
     def cpu_line(self, views: int) -> str:
-        return (f"CPU used: server {self.server_cpu_s:.1f} s ({self.server_cpu_s / views:.2f} s per page view), "
-                f"browser {self.browser_cpu_s:.1f} s ({self.browser_cpu_s / views:.2f} s per page view)")
+        return (
+            f"CPU used: server {self.server_cpu_s:.1f} s ({self.server_cpu_s / views:.2f} s per page view), "
+            f"browser {self.browser_cpu_s:.1f} s ({self.browser_cpu_s / views:.2f} s per page view)"
+        )
 
 
 def server_times(log_path: Path, phase: Phase) -> list[float]:
@@ -215,8 +218,9 @@ def wait_all_settled(tabs: list, timeout_s: float = PHASE_TIMEOUT_S) -> list[flo
     while len(settled) < len(tabs):
         if time.monotonic() > deadline:
             late = [f"{tab.url}: {bh.describe(tab)}" for i, tab in enumerate(tabs) if i not in settled]
-            raise TimeoutError(f"{len(late)} of {len(tabs)} pages did not settle in {timeout_s:.0f} s:\n"
-                               + "\n".join(late))
+            raise TimeoutError(
+                f"{len(late)} of {len(tabs)} pages did not settle in {timeout_s:.0f} s:\n" + "\n".join(late)
+            )
         for i, tab in enumerate(tabs):
             if i not in settled:
                 since = bh.settled_at(tab)
@@ -244,8 +248,10 @@ def concept_sessions(browser, base_url: str, sessions: int, sampler: RssSampler,
     # Each blank page gets a timer for the same wall-clock moment, so no navigation waits for another.
     start_at_ms = time.time() * 1e3 + 1000 + 200 * sessions
     for tab, title in zip(tabs, titles):
-        tab.evaluate("([url, at]) => { setTimeout(() => { location.href = url; }, at - Date.now()); }",
-                     [url_of(base_url, title), start_at_ms])
+        tab.evaluate(
+            "([url, at]) => { setTimeout(() => { location.href = url; }, at - Date.now()); }",
+            [url_of(base_url, title), start_at_ms],
+        )
     time.sleep(max(0.0, start_at_ms / 1e3 - time.time()))
     with Phase(sampler.pid) as phase:
         loads = wait_all_settled(tabs)
@@ -254,21 +260,31 @@ def concept_sessions(browser, base_url: str, sessions: int, sampler: RssSampler,
     states = [bh.page_state(tab) for tab in tabs]
     problems = [f"{title}: {p}" for tab, title in zip(tabs, titles) for p in bh.problems(tab)]
     print(f"\n{sessions} visitors open a concept page at once (navigations started within {spread:.2f} s):")
-    print(f"  render time in the browser, navigation start -> settled: {seconds(loads)}   target: median <= "
-          f"{RENDER_TARGET_S:.0f} s: {verdict(statistics.median(loads) <= RENDER_TARGET_S * 1e3)}")
+    print(
+        f"  render time in the browser, navigation start -> settled: {seconds(loads)}   target: median <= "
+        f"{RENDER_TARGET_S:.0f} s: {verdict(statistics.median(loads) <= RENDER_TARGET_S * 1e3)}"
+    )
     for title in CONCEPT_TITLES:
         mine = [ms for ms, t in zip(loads, titles) if t == title]
         if mine:
             print(f"    {title:12} {len(mine)} visitors: {seconds(mine)}")
     timed = [(load, state) for load, state in zip(loads, states) if state["firstRun"] and state["firstRunEnd"]]
-    print(f"    of which loading the app's code and connecting: {seconds([s['firstRun'] for _, s in timed])}; "
-          f"drawing after the first run: {seconds([load - s['firstRunEnd'] for load, s in timed])}")
-    payload = {title: statistics.median(state["bytes"] for state, t in zip(states, titles) if t == title)
-               for title in dict.fromkeys(titles)}
-    print("    what the server sends for each page (websocket bytes): "
-          + ", ".join(f"{title} {size / 1e3:.0f} kB" for title, size in payload.items()))
-    print(f"  server script time per session (first run's start -> last run's end): "
-          f"{seconds(server_times(log_path, phase))}")
+    print(
+        f"    of which loading the app's code and connecting: {seconds([s['firstRun'] for _, s in timed])}; "
+        f"drawing after the first run: {seconds([load - s['firstRunEnd'] for load, s in timed])}"
+    )
+    payload = {
+        title: statistics.median(state["bytes"] for state, t in zip(states, titles) if t == title)
+        for title in dict.fromkeys(titles)
+    }
+    print(
+        "    what the server sends for each page (websocket bytes): "
+        + ", ".join(f"{title} {size / 1e3:.0f} kB" for title, size in payload.items())
+    )
+    print(
+        f"  server script time per session (first run's start -> last run's end): "
+        f"{seconds(server_times(log_path, phase))}"
+    )
     print(f"  {phase.cpu_line(sessions)}")
     # Everyone clicks the next concept page in the sidebar at the same moment.
     nexts = [CONCEPT_TITLES[(CONCEPT_TITLES.index(t) + 1) % len(CONCEPT_TITLES)] for t in titles]
@@ -304,8 +320,12 @@ def sees_only_its_own_run(tab, name: str) -> tuple[bool, list[int]]:
     other = "B" if name == "A" else "A"
     text = bh.main_text(tab)
     validation = [n for trace, n in bh.chart_traces(tab) if trace == "validation"]
-    own = (run_name_text(TRAININGS[name]) in text and run_name_text(TRAININGS[other]) not in text
-           and bool(validation) and set(validation) == {TRAININGS[name]["epochs"]})
+    own = (
+        run_name_text(TRAININGS[name]) in text
+        and run_name_text(TRAININGS[other]) not in text
+        and bool(validation)
+        and set(validation) == {TRAININGS[name]["epochs"]}
+    )
     return own, validation
 
 
@@ -337,8 +357,10 @@ def two_trainings(browser, base_url: str, sampler: RssSampler) -> list[str]:
     sampler.phase = "after"
     for name in ("A", "B"):
         own, validation = sees_only_its_own_run(tabs[name], name)
-        print(f"  {name}: {run_name_text(TRAININGS[name])}: results after {ended[name]:.0f} s; "
-              f"sees only its own run: {'yes' if own else 'NO'} (its chart has {validation} validation points)")
+        print(
+            f"  {name}: {run_name_text(TRAININGS[name])}: results after {ended[name]:.0f} s; "
+            f"sees only its own run: {'yes' if own else 'NO'} (its chart has {validation} validation points)"
+        )
         if not own:
             failures.append(f"{name} does not see exactly its own run")
         failures += [f"{name}: {p}" for p in bh.problems(tabs[name])]
@@ -350,9 +372,13 @@ def two_trainings(browser, base_url: str, sampler: RssSampler) -> list[str]:
     elif not busy:
         failures.append("the third training was not refused while two were running")
     peak = sampler.peaks.get("trainings", 0)
-    print(f"  server peak RSS during the 2 trainings: {peak / 1e6:.0f} MB   target < "
-          f"{RSS_TARGET_BYTES / 1e6:.0f} MB: {verdict(peak < RSS_TARGET_BYTES)}")
-    print(f"  CPU used from Start to both results: server {phase.server_cpu_s:.1f} s, browser {phase.browser_cpu_s:.1f} s")
+    print(
+        f"  server peak RSS during the 2 trainings: {peak / 1e6:.0f} MB   target < "
+        f"{RSS_TARGET_BYTES / 1e6:.0f} MB: {verdict(peak < RSS_TARGET_BYTES)}"
+    )
+    print(
+        f"  CPU used from Start to both results: server {phase.server_cpu_s:.1f} s, browser {phase.browser_cpu_s:.1f} s"
+    )
     for tab in tabs.values():
         tab.context.close()
     return failures
@@ -362,8 +388,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10, help="visitors on the concept pages (default 10)")
     parser.add_argument("--skip-training", action="store_true", help="only the concept-page phases")
-    parser.add_argument("--browser-nice", type=int, default=10,
-                        help="CPU niceness of the browser processes (default 10; 0 keeps the server's priority)")
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=10,
+        help="CPU niceness of the browser processes (default 10; 0 keeps the server's priority)",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # Figures appear as each phase ends.
     from playwright.sync_api import sync_playwright
@@ -371,13 +401,16 @@ def main() -> None:
     log_path = Path(tempfile.mkdtemp(prefix="cnn_lab_runs_")) / "runs.jsonl"
     log_path.touch()
     process, base_url, _, _ = server.launch_server(
-        {"CNN_LAB_MAX_TRAININGS": str(MAX_TRAININGS)}, python_args=("-c", TIMED_SERVER, str(log_path)))
+        {"CNN_LAB_MAX_TRAININGS": str(MAX_TRAININGS)}, python_args=("-c", TIMED_SERVER, str(log_path))
+    )
     sampler = RssSampler(process.pid)
     sampler.start()
     failures = []
     try:
-        print(f"server: streamlit run app.py at {base_url}, pid {process.pid}; {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}; browser niceness {args.browser_nice}")
+        print(
+            f"server: streamlit run app.py at {base_url}, pid {process.pid}; {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f}; browser niceness {args.browser_nice}"
+        )
         with sync_playwright() as playwright:
             browser = bh.launch_chromium(playwright)
             renice_browser(process.pid, args.browser_nice)
@@ -389,8 +422,10 @@ def main() -> None:
     finally:
         sampler.stop()
         server.stop_server(process)
-    print(f"\nserver peak RSS overall: {sampler.peaks.get('overall', 0) / 1e6:.0f} MB; "
-          f"load average at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nserver peak RSS overall: {sampler.peaks.get('overall', 0) / 1e6:.0f} MB; "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
+    )
     for failure in failures:
         print(f"FAILED: {failure}")
     sys.exit(1 if failures else 0)

@@ -53,8 +53,16 @@ def _numeric_alternative(widget):
 def _alternatives(at):
     """(description, widget kind, index, value A, value B) for each widget the page shows."""
     found = []
-    for kind in ("slider", "number_input", "select_slider", "selectbox", "radio", "segmented_control",
-                 "toggle", "checkbox"):
+    for kind in (
+        "slider",
+        "number_input",
+        "select_slider",
+        "selectbox",
+        "radio",
+        "segmented_control",
+        "toggle",
+        "checkbox",
+    ):
         for index, widget in enumerate(getattr(at, kind)):
             current = widget.value
             if kind in ("slider", "number_input"):
@@ -135,8 +143,9 @@ def measure_page(page: str, reruns: int, widgets: int) -> dict:
     if not result["widgets"]:
         times, errors = _timed_reruns(at, reruns)
         result["errors"] += errors
-        result["widgets"].append({"widget": "no widget: plain reruns", "median_ms": statistics.median(times),
-                                  "min_ms": min(times)})
+        result["widgets"].append(
+            {"widget": "no widget: plain reruns", "median_ms": statistics.median(times), "min_ms": min(times)}
+        )
     result["heavy_modules"] = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
     return result
 
@@ -169,9 +178,19 @@ def main() -> None:
     print(f"{'page':24} {'cold ms':>8} {'rerun ms':>9} {'min ms':>7}  TF?  widget changed (median of {args.reruns})")
     failed = False
     for page in pages_to_measure():
-        command = [sys.executable, __file__, "--page", page, "--reruns", str(args.reruns), "--widgets", str(args.widgets)]
-        process = subprocess.run(command, capture_output=True, text=True,
-                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        command = [
+            sys.executable,
+            __file__,
+            "--page",
+            page,
+            "--reruns",
+            str(args.reruns),
+            "--widgets",
+            str(args.widgets),
+        ]
+        process = subprocess.run(
+            command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        )
         if process.returncode != 0:
             print(f"{page:24} FAILED to run:\n{process.stderr[-2000:]}")
             failed = True

@@ -87,20 +87,34 @@ def main() -> None:
             times.append(time.perf_counter() - self.start)
             print(f"epoch {epoch + 1}: {times[-1]:.1f} s, accuracy {logs['accuracy']:.4f}", flush=True)
 
-    train(model, (x, y), epochs=args.epochs, batch_size=64, optimizer="rmsprop",
-                   learning_rate=1e-3, seed=0, callbacks=[EpochTimer()])
+    train(
+        model,
+        (x, y),
+        epochs=args.epochs,
+        batch_size=64,
+        optimizer="rmsprop",
+        learning_rate=1e-3,
+        seed=0,
+        callbacks=[EpochTimer()],
+    )
     rate = matmul_gflops()
 
     steady = statistics.median(times[1:]) if len(times) > 1 else times[0]
     achieved = flops_per_epoch / steady / 1e9
     bound_s = flops_per_epoch / (rate * 1e9)
-    print(f"\nseed model: {macs:,} multiply-adds forward per image; x 3 for training x {len(x):,} digits "
-          f"= {3 * macs * len(x) / 1e12:.3f} T multiply-adds = {flops_per_epoch / 1e12:.3f} TFLOP per epoch")
-    print(f"first epoch (with tracing): {times[0]:.1f} s; later epochs: median {steady:.1f} s "
-          f"over {max(1, len(times) - 1)}")
+    print(
+        f"\nseed model: {macs:,} multiply-adds forward per image; x 3 for training x {len(x):,} digits "
+        f"= {3 * macs * len(x) / 1e12:.3f} T multiply-adds = {flops_per_epoch / 1e12:.3f} TFLOP per epoch"
+    )
+    print(
+        f"first epoch (with tracing): {times[0]:.1f} s; later epochs: median {steady:.1f} s "
+        f"over {max(1, len(times) - 1)}"
+    )
     print(f"achieved: {achieved:.1f} GFLOP/s")
-    print(f"TensorFlow float32 matmul on this machine ({os.cpu_count()} CPU cores): {rate:.1f} GFLOP/s "
-          f"-> FLOP bound {bound_s:.1f} s per epoch")
+    print(
+        f"TensorFlow float32 matmul on this machine ({os.cpu_count()} CPU cores): {rate:.1f} GFLOP/s "
+        f"-> FLOP bound {bound_s:.1f} s per epoch"
+    )
     print(f"epoch time / bound: {steady / bound_s:.2f}x ({achieved / rate:.0%} of the matmul rate)")
     if not math.isclose(macs, 2_794_240):
         print(f"note: this model is not the seed's ({macs:,} multiply-adds instead of 2,794,240)")

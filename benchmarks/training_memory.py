@@ -38,9 +38,25 @@ def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -121,8 +137,10 @@ def main() -> None:
         at_start = sampler.last
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            pages = [open_training_page(browser.new_context(viewport={"width": 1400, "height": 1000}), url)
-                     for _ in range(args.sessions)]
+            pages = [
+                open_training_page(browser.new_context(viewport={"width": 1400, "height": 1000}), url)
+                for _ in range(args.sessions)
+            ]
             time.sleep(2)
             loaded = sampler.last
             for page in pages:
@@ -146,8 +164,10 @@ def main() -> None:
         process.terminate()
         process.wait(30)
 
-    print(f"{args.sessions} session(s) x all 60,000 digits x {args.epochs} epoch(s), trained and evaluated in "
-          f"{seconds:.0f} s; test accuracy {', '.join(accuracies)}")
+    print(
+        f"{args.sessions} session(s) x all 60,000 digits x {args.epochs} epoch(s), trained and evaluated in "
+        f"{seconds:.0f} s; test accuracy {', '.join(accuracies)}"
+    )
     print(f"server RSS at start:             {mib(at_start)}")
     print(f"after the training page loaded:  {mib(loaded)}")
     print(f"peak while training/evaluating:  {mib(sampler.peak)}")

@@ -61,8 +61,9 @@ def plain_fit(initial_weights, data, epochs: int) -> list[float]:
     """Epoch times of plain ``model.fit(verbose=0)``."""
     model = build_mnist_convnet()
     model.set_weights(initial_weights)
-    model.compile(optimizer=make_optimizer("rmsprop", 1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=make_optimizer("rmsprop", 1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     dataset = make_dataset(*data, 64, shuffle=True, seed=0, input_shape=(28, 28, 1))
     times: list[float] = []
     model.fit(dataset, epochs=epochs, verbose=0, callbacks=[epoch_timer(times)], shuffle=False)
@@ -84,8 +85,9 @@ def app_fit(initial_weights, data, epochs: int) -> list[float]:
     poller.start()
     times: list[float] = []
     try:
-        train(model, data, epochs=epochs, batch_size=64, progress=log, stop=stop, seed=0,
-                       callbacks=[epoch_timer(times)])
+        train(
+            model, data, epochs=epochs, batch_size=64, progress=log, stop=stop, seed=0, callbacks=[epoch_timer(times)]
+        )
     finally:
         done.set()
         poller.join()
@@ -113,16 +115,22 @@ def main() -> None:
     for rep in range(args.reps):
         plain += plain_fit(initial_weights, data, args.epochs)
         app += app_fit(initial_weights, data, args.epochs)
-        print(f"rep {rep + 1}: plain {statistics.median(plain):.3f} s/epoch, app {statistics.median(app):.3f} s/epoch",
-              flush=True)
+        print(
+            f"rep {rep + 1}: plain {statistics.median(plain):.3f} s/epoch, app {statistics.median(app):.3f} s/epoch",
+            flush=True,
+        )
     plain_s, app_s = statistics.median(plain), statistics.median(app)
     batches = -(-args.train_size // 64)
-    print(f"\n{args.train_size:,} digits = {batches} batches of 64 per epoch, {len(plain)} timed epochs per side, "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"\n{args.train_size:,} digits = {batches} batches of 64 per epoch, {len(plain)} timed epochs per side, "
+        f"{os.cpu_count()} CPU cores"
+    )
     print(f"plain model.fit(verbose=0):              {plain_s:.3f} s/epoch (median)")
     print(f"app train() + live progress + poller:    {app_s:.3f} s/epoch (median)")
     ratio = app_s / plain_s
-    print(f"ratio app / plain: {ratio:.3f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    print(
+        f"ratio app / plain: {ratio:.3f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}"
+    )
 
 
 if __name__ == "__main__":

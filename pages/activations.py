@@ -46,9 +46,7 @@ def seed_cats_dogs_model():
 def model_choices() -> dict:
     """Label -> (kind, name) for every model this visitor may open."""
     choices = {
-        label: ("shipped", name)
-        for name, label in SHIPPED_MODELS.items()
-        if (MODELS_DIR / f"{name}.keras").exists()
+        label: ("shipped", name) for name, label in SHIPPED_MODELS.items() if (MODELS_DIR / f"{name}.keras").exists()
     }
     for name, entry in state.session_models().items():
         if entry.task in ("mnist", "folder"):
@@ -118,7 +116,9 @@ grey_model = input_shape[-1] == 1
 with right:
     # One choice per kind of model, so a colour model opens on the cat and an MNIST one on a digit.
     kind = "grey" if grey_model else "colour"
-    source = st.radio("Picture", SOURCES, index=0 if grey_model else 1, horizontal=True, key=f"activations_source_{kind}")
+    source = st.radio(
+        "Picture", SOURCES, index=0 if grey_model else 1, horizontal=True, key=f"activations_source_{kind}"
+    )
     picture = input_picture(source, grey_model)
 if picture is None:
     st.stop()
@@ -142,7 +142,9 @@ with explained:
     st.metric("Predicted class", class_names[predicted])
     st.markdown("\n".join(f"- {class_names[i]}: {probabilities[i]:.1%}" for i in top))
     choice = st.selectbox(
-        "Explain class", [-1, *range(len(class_names))], key="activations_cam_class",
+        "Explain class",
+        [-1, *range(len(class_names))],
+        key="activations_cam_class",
         format_func=lambda i: "the predicted class" if i < 0 else class_names[i],
     )
 target = None if choice < 0 else choice
@@ -166,7 +168,9 @@ for name, activation in maps:
     st.markdown(f"**{name}** · {height}x{width}x{channels}")
     st.image(pictures.grid_picture(grid, (height, width), pictures.display_scale(grid.shape[1])))
     if flat:
-        st.caption(f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing.")
+        st.caption(
+            f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing."
+        )
 
 st.subheader("Zoom on one map")
 names = [name for name, _ in maps]
@@ -180,7 +184,9 @@ zoom_right.plotly_chart(charts.channel_figure(values, f"{zoom_layer}, channel {c
 
 # 4. The first layer's kernels.
 st.header("The first layer's kernels")
-st.markdown("Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it.")
+st.markdown(
+    "Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it."
+)
 st.plotly_chart(charts.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
 
 # 5. Filter patterns by gradient ascent.
@@ -195,7 +201,9 @@ conv_names = activations.conv_layer_names(model, input_shape)
 p1, p2, p3 = st.columns(3)
 layer_name = p1.selectbox("Conv layer", conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
 filters = dict(maps)[layer_name].shape[-1]  # Every conv layer is among the maps above.
-first, last = p2.slider("Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}")
+first, last = p2.slider(
+    "Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}"
+)
 steps = p3.slider("Ascent steps", 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
 wanted = list(range(first, last + 1))[:MAX_PATTERNS_PER_RUN]
 if last - first + 1 > MAX_PATTERNS_PER_RUN:
@@ -219,7 +227,9 @@ if missing and st.button(f"Compute {len(missing)} filter pattern(s)", key="activ
         cache.pop(next(iter(cache)))
     st.rerun()
 if missing:
-    st.caption("Press the button to compute the patterns (about a second per filter on a small model). Results are kept for this session.")
+    st.caption(
+        "Press the button to compute the patterns (about a second per filter on a small model). Results are kept for this session."
+    )
 else:
     gallery = st.columns(8)
     for slot, index in enumerate(wanted):

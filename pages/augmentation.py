@@ -20,16 +20,18 @@ def apply_preset(name: str) -> None:
 
 
 def set_controls(preset: AugmentSettings) -> None:
-    st.session_state.update({
-        "aug_rotation": int(preset.rotation_range),
-        "aug_width_shift": preset.width_shift_range,
-        "aug_height_shift": preset.height_shift_range,
-        "aug_shear": preset.shear_range,
-        "aug_zoom": preset.zoom_range,
-        "aug_hflip": preset.horizontal_flip,
-        "aug_vflip": preset.vertical_flip,
-        "aug_fill": preset.fill_mode,
-    })
+    st.session_state.update(
+        {
+            "aug_rotation": int(preset.rotation_range),
+            "aug_width_shift": preset.width_shift_range,
+            "aug_height_shift": preset.height_shift_range,
+            "aug_shear": preset.shear_range,
+            "aug_zoom": preset.zoom_range,
+            "aug_hflip": preset.horizontal_flip,
+            "aug_vflip": preset.vertical_flip,
+            "aug_fill": preset.fill_mode,
+        }
+    )
 
 
 def reroll() -> None:
@@ -43,32 +45,79 @@ def controls() -> AugmentSettings:
         set_controls(state.augmentation_settings() or augment.SEED_PREVIEW)
     st.caption("Start from one of the seed's two `ImageDataGenerator` calls:")
     left, mid, right = st.columns(3)
-    left.button("Preview", on_click=apply_preset, args=("preview",), width="stretch",
-                help="The seed's preview cell: rotation 30, shifts 0.1, shear 0.2, zoom 0.5, horizontal "
-                     "flip, nearest. These are this page's defaults.")
-    mid.button("Training", on_click=apply_preset, args=("training",), width="stretch",
-               help="The cell the seed's dropout model trains with: rotation 40, shifts 0.1, shear 0.4, "
-                    "zoom 0.5, horizontal flip.")
+    left.button(
+        "Preview",
+        on_click=apply_preset,
+        args=("preview",),
+        width="stretch",
+        help="The seed's preview cell: rotation 30, shifts 0.1, shear 0.2, zoom 0.5, horizontal "
+        "flip, nearest. These are this page's defaults.",
+    )
+    mid.button(
+        "Training",
+        on_click=apply_preset,
+        args=("training",),
+        width="stretch",
+        help="The cell the seed's dropout model trains with: rotation 40, shifts 0.1, shear 0.4, "
+        "zoom 0.5, horizontal flip.",
+    )
     right.button("None", on_click=apply_preset, args=("none",), width="stretch", help="Every setting at zero.")
-    rotation = st.slider("rotation_range (degrees)", 0, 180, key="aug_rotation",
-                         help="Each image is turned by a random angle between -r and +r degrees.")
-    width_shift = st.slider("width_shift_range (fraction of the width)", 0.0, 0.5, step=0.01, key="aug_width_shift",
-                            help="In today's Keras this moves the image up and down (keras-team/keras#17398).")
-    height_shift = st.slider("height_shift_range (fraction of the height)", 0.0, 0.5, step=0.01,
-                             key="aug_height_shift",
-                             help="In today's Keras this moves the image sideways (keras-team/keras#17398).")
-    shear = st.slider("shear_range (degrees)", 0.0, 45.0, step=0.1, key="aug_shear",
-                      help="Keras reads shear_range in degrees. The book's 0.2 dates from Keras 2.0, which read "
-                           "it in radians: 0.2 rad is about 11.5°. Try 11.5 to see what the book's author saw.")
-    zoom = st.slider("zoom_range", 0.0, 0.9, step=0.05, key="aug_zoom",
-                     help="z draws a scale in [1 - z, 1 + z] for each axis on its own; above 1 zooms out.")
+    rotation = st.slider(
+        "rotation_range (degrees)",
+        0,
+        180,
+        key="aug_rotation",
+        help="Each image is turned by a random angle between -r and +r degrees.",
+    )
+    width_shift = st.slider(
+        "width_shift_range (fraction of the width)",
+        0.0,
+        0.5,
+        step=0.01,
+        key="aug_width_shift",
+        help="In today's Keras this moves the image up and down (keras-team/keras#17398).",
+    )
+    height_shift = st.slider(
+        "height_shift_range (fraction of the height)",
+        0.0,
+        0.5,
+        step=0.01,
+        key="aug_height_shift",
+        help="In today's Keras this moves the image sideways (keras-team/keras#17398).",
+    )
+    shear = st.slider(
+        "shear_range (degrees)",
+        0.0,
+        45.0,
+        step=0.1,
+        key="aug_shear",
+        help="Keras reads shear_range in degrees. The book's 0.2 dates from Keras 2.0, which read "
+        "it in radians: 0.2 rad is about 11.5°. Try 11.5 to see what the book's author saw.",
+    )
+    zoom = st.slider(
+        "zoom_range",
+        0.0,
+        0.9,
+        step=0.05,
+        key="aug_zoom",
+        help="z draws a scale in [1 - z, 1 + z] for each axis on its own; above 1 zooms out.",
+    )
     flip_left, flip_right = st.columns(2)
     horizontal = flip_left.checkbox("horizontal_flip", key="aug_hflip")
     vertical = flip_right.checkbox("vertical_flip", key="aug_vflip")
-    fill_mode = st.selectbox("fill_mode", FILL_MODES, key="aug_fill",
-                             help="How the corners uncovered by a turn or shift are filled.")
-    return AugmentSettings(rotation, round(width_shift, 4), round(height_shift, 4), round(shear, 4), round(zoom, 4),
-                           horizontal_flip=horizontal, vertical_flip=vertical, fill_mode=fill_mode)
+    fill_mode = st.selectbox(
+        "fill_mode", FILL_MODES, key="aug_fill", help="How the corners uncovered by a turn or shift are filled."
+    )
+    return AugmentSettings(
+        rotation,
+        round(width_shift, 4),
+        round(height_shift, 4),
+        round(shear, 4),
+        round(zoom, 4),
+        horizontal_flip=horizontal,
+        vertical_flip=vertical,
+        fill_mode=fill_mode,
+    )
 
 
 def source_image() -> np.ndarray:
@@ -108,9 +157,10 @@ with grid_column:
     st.image(photo, caption="original (150x150)", width=150)
     for row in range(0, count, 4):
         cells = st.columns(4)
-        for cell, (variant, params) in zip(cells, variants[row:row + 4]):
-            cell.image(np.clip(variant, 0, 255).astype(np.uint8), caption=augment.describe_params(params),
-                       width="stretch")
+        for cell, (variant, params) in zip(cells, variants[row : row + 4]):
+            cell.image(
+                np.clip(variant, 0, 255).astype(np.uint8), caption=augment.describe_params(params), width="stretch"
+            )
     st.caption(
         "Photo: Chelsea the cat by Stefan van der Walt, CC0, from scikit-image's sample data. "
         "Each variant draws its own parameters, as `datagen.flow(...)` does for every image."

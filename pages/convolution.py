@@ -36,8 +36,9 @@ left, right = st.columns(2)
 strides = left.slider("Stride", 1, 4, 1, key="conv_strides", help="How many cells the window jumps.")
 with right:
     padding = ui.padding_picker("conv")
-shape = ui.show_output_size(image.shape[:2], kernel_bank.shape[0], strides, padding,
-                            channels=kernel_bank.shape[3], what="kernel")
+shape = ui.show_output_size(
+    image.shape[:2], kernel_bank.shape[0], strides, padding, channels=kernel_bank.shape[3], what="kernel"
+)
 if shape is None:
     st.stop()
 

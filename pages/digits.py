@@ -73,8 +73,14 @@ def drawn_image():
         st.error(f"The drawing pad could not start here ({exc}); use the camera or a photo instead.")
         return None
     canvas = st_canvas(
-        stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
-        height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="digit_canvas",
+        stroke_width=18,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="digit_canvas",
     )
     st.caption("Draw one digit, or a few in a row, large and in the middle. The bin icon clears the pad.")
     image = canvas.image_data
@@ -121,8 +127,11 @@ def live_video(model, servers: list) -> None:
         return av.VideoFrame.from_ndarray(image, format="rgb24")
 
     webrtc_streamer(
-        key="digit_live", mode=WebRtcMode.SENDRECV, rtc_configuration={"iceServers": servers},
-        video_frame_callback=read_frame, media_stream_constraints={"video": True, "audio": False},
+        key="digit_live",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": servers},
+        video_frame_callback=read_frame,
+        media_stream_constraints={"video": True, "audio": False},
         async_processing=True,
     )
 
@@ -142,18 +151,31 @@ def show_reading(image: np.ndarray, model) -> None:
     st.image([s.image for s in reading.stages], caption=[s.name for s in reading.stages], width=160)
     if len(predicted) == 1:
         stages = reading.digit_stages[0]
-        st.image([shown(s.image, square=True) for s in stages], caption=[s.name for s in stages],
-                 width=SHOWN_SIDE, output_format="PNG")
+        st.image(
+            [shown(s.image, square=True) for s in stages],
+            caption=[s.name for s in stages],
+            width=SHOWN_SIDE,
+            output_format="PNG",
+        )
         left, right = st.columns([1, 2])
-        left.metric("The model reads", str(predicted[0]), f"{probabilities[0].max():.0%} sure",
-                    delta_color="off", delta_arrow="off")
+        left.metric(
+            "The model reads",
+            str(predicted[0]),
+            f"{probabilities[0].max():.0%} sure",
+            delta_color="off",
+            delta_arrow="off",
+        )
         right.plotly_chart(probability_figure(probabilities[0]), key="digit_probabilities")
     else:
         st.metric(f"The model reads {len(predicted)} digits", "".join(str(d) for d in predicted))
         columns = st.columns(len(predicted))
         for i, (column, stages, p) in enumerate(zip(columns, reading.digit_stages, probabilities)):
-            column.image([shown(stages[0].image, square=True), shown(stages[-1].image)],
-                         caption=["ink", f"{p.argmax()} ({p.max():.0%})"], width=80, output_format="PNG")
+            column.image(
+                [shown(stages[0].image, square=True), shown(stages[-1].image)],
+                caption=["ink", f"{p.argmax()} ({p.max():.0%})"],
+                width=80,
+                output_format="PNG",
+            )
             with column.popover("Probabilities"):
                 st.plotly_chart(probability_figure(p, title=f"Digit {i + 1}"), key=f"digit_probabilities_{i}")
     if probabilities.max(axis=1).min() < LOW_CONFIDENCE:

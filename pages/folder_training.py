@@ -47,8 +47,11 @@ def download_with_progress() -> None:
     """Fetch the archive (cached after the first time) with a progress bar; raises DownloadError."""
     bar = st.progress(0.0, text="Connecting…")
     try:
-        download.download_cats_and_dogs(progress=lambda done, total: bar.progress(
-            min(done / total, 1.0), text=f"Downloading {done / 1e6:,.1f} of {total / 1e6:,.1f} MB…"))
+        download.download_cats_and_dogs(
+            progress=lambda done, total: bar.progress(
+                min(done / total, 1.0), text=f"Downloading {done / 1e6:,.1f} of {total / 1e6:,.1f} MB…"
+            )
+        )
     finally:
         bar.empty()
 
@@ -59,8 +62,11 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
     with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
         report = zips.extract_image_zip(uploaded, folder)
         data = folders.load_image_folder(
-            report.root, validation_split=validation_split, max_per_class=max_per_class,
-            progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
+            report.root,
+            validation_split=validation_split,
+            max_per_class=max_per_class,
+            progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"),
+        )
     bar.empty()
     # Name the data after the upload, not the temporary folder it was unpacked into.
     source = data.source.replace(os.path.basename(folder), getattr(uploaded, "name", "the zip"))
@@ -72,8 +78,11 @@ def load_path(path: str, validation_split: float, max_per_class: int) -> folders
         raise DatasetError(f"{path!r} is not a folder on this computer.")
     bar = st.progress(0.0, text="Reading…")
     data = folders.load_image_folder(
-        os.path.expanduser(path), validation_split=validation_split, max_per_class=max_per_class,
-        progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"))
+        os.path.expanduser(path),
+        validation_split=validation_split,
+        max_per_class=max_per_class,
+        progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"),
+    )
     bar.empty()
     return data
 
@@ -84,20 +93,36 @@ def data_section() -> folders.ImageFolderData | None:
     source = st.radio("Data", options, format_func=SOURCES.get, horizontal=True, key="folder_source")
     left, right = st.columns(2)
     max_per_class = left.number_input(
-        "Images per class, at most (per split)", 1, folders.MAX_IMAGES, 1000, step=100, key="folder_max_per_class",
-        help="The seed trains on 1,000 cats and 1,000 dogs. Fewer images train faster and overfit sooner.")
+        "Images per class, at most (per split)",
+        1,
+        folders.MAX_IMAGES,
+        1000,
+        step=100,
+        key="folder_max_per_class",
+        help="The seed trains on 1,000 cats and 1,000 dogs. Fewer images train faster and overfit sooner.",
+    )
     validation_split = right.slider(
-        "Validation share (for folders without train/ and validation/)", 0.1, 0.5, 0.2, step=0.05,
-        key="folder_validation_split")
+        "Validation share (for folders without train/ and validation/)",
+        0.1,
+        0.5,
+        0.2,
+        step=0.05,
+        key="folder_validation_split",
+    )
     try:
         if source == "zip":
-            uploaded = st.file_uploader("A .zip of class folders (cats/, dogs/, ...), optionally inside train/ and "
-                                        "validation/", type=["zip"], key="folder_zip")
+            uploaded = st.file_uploader(
+                "A .zip of class folders (cats/, dogs/, ...), optionally inside train/ and validation/",
+                type=["zip"],
+                key="folder_zip",
+            )
             if uploaded is not None and st.button("Load this zip", type="primary"):
                 state.set_folder_data(load_zip(uploaded, validation_split, int(max_per_class)))
         elif source == "cats":
-            st.caption("TensorFlow's `cats_and_dogs_filtered`: 2,000 training and 1,000 validation pictures, "
-                       "the same size as the seed's `cats_and_dogs_small`. Downloaded once, then cached.")
+            st.caption(
+                "TensorFlow's `cats_and_dogs_filtered`: 2,000 training and 1,000 validation pictures, "
+                "the same size as the seed's `cats_and_dogs_small`. Downloaded once, then cached."
+            )
             if st.button("Download and load", type="primary"):
                 download_with_progress()
                 state.set_folder_data(cats_and_dogs(int(max_per_class)))
@@ -114,13 +139,16 @@ def data_section() -> folders.ImageFolderData | None:
 
 def data_overview(data: folders.ImageFolderData) -> None:
     counts = data.counts()
-    st.success(f"Loaded **{data.source}**: {len(data.y_train):,} training and {len(data.y_val):,} validation "
-               f"images in {data.num_classes} classes, resized to {data.input_shape[0]}x{data.input_shape[1]}.")
+    st.success(
+        f"Loaded **{data.source}**: {len(data.y_train):,} training and {len(data.y_val):,} validation "
+        f"images in {data.num_classes} classes, resized to {data.input_shape[0]}x{data.input_shape[1]}."
+    )
     if data.skipped:
         what = "file that is not an image was" if data.skipped == 1 else "files that are not images were"
         st.caption(f"{data.skipped:,} {what} left out (a README, .DS_Store, __MACOSX/...).")
-    st.dataframe([{"class": name, "train": train, "validation": val} for name, (train, val) in counts.items()],
-                 hide_index=True)
+    st.dataframe(
+        [{"class": name, "train": train, "validation": val} for name, (train, val) in counts.items()], hide_index=True
+    )
     examples = [np.flatnonzero(data.y_train == i)[:1] for i in range(min(data.num_classes, 8))]
     cells = st.columns(8)
     for cell, index, name in zip(cells, examples, data.class_names):
@@ -171,20 +199,42 @@ if data is not None:
 if data is not None:
     st.header("2. Model and training")
     settings = augmentation_choice()
-    st.caption("What the model is fed: training images after the pipeline's augmentation, drawn by the same "
-               "`cnn_core.augment` code as the Augmentation page.")
+    st.caption(
+        "What the model is fed: training images after the pipeline's augmentation, drawn by the same "
+        "`cnn_core.augment` code as the Augmentation page."
+    )
     pipeline_peek(data, settings)
     a, b, c, d = st.columns(4)
-    dropout = a.slider("Dropout after Flatten", 0.0, 0.8, 0.5, step=0.05, key="folder_dropout",
-                       help="The seed adds Dropout(0.5) together with augmentation; 0 is its first, plain model.")
-    epochs = b.number_input("Epochs", 1, MAX_EPOCHS, 10, key="folder_epochs",
-                            help="The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
-                                 "epoch of 2,000 pictures takes about a minute.")
+    dropout = a.slider(
+        "Dropout after Flatten",
+        0.0,
+        0.8,
+        0.5,
+        step=0.05,
+        key="folder_dropout",
+        help="The seed adds Dropout(0.5) together with augmentation; 0 is its first, plain model.",
+    )
+    epochs = b.number_input(
+        "Epochs",
+        1,
+        MAX_EPOCHS,
+        10,
+        key="folder_epochs",
+        help="The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
+        "epoch of 2,000 pictures takes about a minute.",
+    )
     batch_size = c.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="folder_batch")
-    learning_rate = d.select_slider("Learning rate (Adam)", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3,
-                                    key="folder_lr", format_func=lambda v: f"{v:g}")
-    build_args = {"input_shape": data.input_shape, "num_classes": data.num_classes,
-                  "filters": (32, 64, 128, 128), "pool_last": True, "dropout": dropout, "dense_units": 512}
+    learning_rate = d.select_slider(
+        "Learning rate (Adam)", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key="folder_lr", format_func=lambda v: f"{v:g}"
+    )
+    build_args = {
+        "input_shape": data.input_shape,
+        "num_classes": data.num_classes,
+        "filters": (32, 64, 128, 128),
+        "pool_last": True,
+        "dropout": dropout,
+        "dense_units": 512,
+    }
     with st.expander("Model summary"):
         rows, input_shape = training_ui.cached_summary(tuple(build_args.items()))
         training_ui.summary_table(rows, input_shape)
@@ -197,11 +247,16 @@ if data is not None:
         recipe = "augmented" if settings is not None else "plain"
         validation = (data.x_val, data.y_val)  # The seed has no test split: results use validation.
         return TrainingRun(
-            functools.partial(build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape,
-                              num_classes=data.num_classes),
-            (data.x_train, data.y_train), validation, validation, class_names=data.class_names,
+            functools.partial(
+                build_cats_dogs_convnet, dropout=dropout, input_shape=data.input_shape, num_classes=data.num_classes
+            ),
+            (data.x_train, data.y_train),
+            validation,
+            validation,
+            class_names=data.class_names,
             settings=TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate)),
-            augmentation=settings, seed=0,
+            augmentation=settings,
+            seed=0,
             name=f"Folder run {count} ({'/'.join(data.class_names)}, {recipe}, dropout {dropout:g})",
         )
 

@@ -21,12 +21,18 @@ MESSAGES_KEY = "lab_messages"
 POLL_S = 0.5
 RECIPES = {
     "plain": {"title": "Plain", "dropout": 0.0, "augmentation": None, "color": "#d62728"},
-    "regularised": {"title": "Augmentation + dropout", "dropout": 0.5, "augmentation": augment.SEED_TRAINING,
-                    "color": "#1f77b4"},
+    "regularised": {
+        "title": "Augmentation + dropout",
+        "dropout": 0.5,
+        "augmentation": augment.SEED_TRAINING,
+        "color": "#1f77b4",
+    },
 }
 MODES = {"sequential": "One after the other (one training slot)", "together": "Both at once (two slots)"}
-WAITING = {"turn": "The second run starts when the first one ends.",
-           "slot": "Waiting for a free training slot: other visitors' trainings are running."}
+WAITING = {
+    "turn": "The second run starts when the first one ends.",
+    "slot": "Waiting for a free training slot: other visitors' trainings are running.",
+}
 
 
 def lab() -> RunSequence | None:
@@ -45,10 +51,16 @@ def gap_table(histories: dict) -> list[dict]:
         gap = overfitting_gap(history)
         if gap is None:
             continue
-        rows.append({"run": RECIPES[recipe]["title"], "training accuracy": f"{gap.train_accuracy:.1%}",
-                     "validation accuracy": f"{gap.val_accuracy:.1%}", "gap": f"{gap.gap:+.1%}",
-                     "best validation accuracy": f"{gap.best_val_accuracy:.1%}",
-                     "lowest validation loss at epoch": gap.lowest_val_loss_epoch})
+        rows.append(
+            {
+                "run": RECIPES[recipe]["title"],
+                "training accuracy": f"{gap.train_accuracy:.1%}",
+                "validation accuracy": f"{gap.val_accuracy:.1%}",
+                "gap": f"{gap.gap:+.1%}",
+                "best validation accuracy": f"{gap.best_val_accuracy:.1%}",
+                "lowest validation loss at epoch": gap.lowest_val_loss_epoch,
+            }
+        )
     return rows
 
 
@@ -60,20 +72,28 @@ def gap_story(histories: dict) -> str:
     plain, regularised = gaps["plain"].gap, gaps["regularised"].gap
     verdict = compare_gaps(gaps["plain"], gaps["regularised"])
     if verdict == "no gap yet":
-        text = (f"Here neither run has opened a gap yet (plain {plain:+.1%}, augmentation + dropout "
-                f"{regularised:+.1%}): the plain model has not started to memorise. Train more epochs, or on "
-                "fewer pictures per class, to see it happen.")
+        text = (
+            f"Here neither run has opened a gap yet (plain {plain:+.1%}, augmentation + dropout "
+            f"{regularised:+.1%}): the plain model has not started to memorise. Train more epochs, or on "
+            "fewer pictures per class, to see it happen."
+        )
     elif verdict == "closed":
-        text = (f"Here the plain model's gap ({plain:+.1%}) is wider than that of the model with augmentation "
-                f"and dropout ({regularised:+.1%}): they closed part of it.")
+        text = (
+            f"Here the plain model's gap ({plain:+.1%}) is wider than that of the model with augmentation "
+            f"and dropout ({regularised:+.1%}): they closed part of it."
+        )
     else:
-        text = (f"Here the gaps are {plain:+.1%} (plain) and {regularised:+.1%} (augmentation + dropout). "
-                "With a small validation set a few pictures move these numbers a lot; more data and more "
-                "epochs make the comparison clearer.")
+        text = (
+            f"Here the gaps are {plain:+.1%} (plain) and {regularised:+.1%} (augmentation + dropout). "
+            "With a small validation set a few pictures move these numbers a lot; more data and more "
+            "epochs make the comparison clearer."
+        )
     best, epochs = gaps["plain"].lowest_val_loss_epoch, len(histories["plain"]["val_loss"])
     if best < epochs:
-        text += (f" The plain model's validation loss was lowest after epoch {best} and rose afterwards: "
-                 "from there on, each epoch memorised more than it learned.")
+        text += (
+            f" The plain model's validation loss was lowest after epoch {best} and rose afterwards: "
+            "from there on, each epoch memorised more than it learned."
+        )
     return text
 
 
@@ -85,10 +105,19 @@ def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict
     runs = {}
     for recipe, style in RECIPES.items():
         runs[recipe] = TrainingRun(
-            functools.partial(build_cats_dogs_convnet, dropout=style["dropout"],
-                              input_shape=data.input_shape, num_classes=data.num_classes),
-            (data.x_train, data.y_train), validation, validation, class_names=data.class_names,
-            settings=settings, augmentation=style["augmentation"], seed=count,
+            functools.partial(
+                build_cats_dogs_convnet,
+                dropout=style["dropout"],
+                input_shape=data.input_shape,
+                num_classes=data.num_classes,
+            ),
+            (data.x_train, data.y_train),
+            validation,
+            validation,
+            class_names=data.class_names,
+            settings=settings,
+            augmentation=style["augmentation"],
+            seed=count,
             name=f"Lab {count}: {style['title'].lower()} ({'/'.join(data.class_names)})",
         )
     return runs
@@ -124,8 +153,11 @@ def draw(epochs: int) -> None:
         if sequence.waiting(recipe):
             st.progress(0.0, text=f"{RECIPES[recipe]['title']}: waiting to start")
         elif run.done:
-            st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {snapshot.status} after "
-                        f"{training_ui.format_duration(snapshot.elapsed_s)}")
+            st.progress(
+                snapshot.fraction,
+                text=f"{RECIPES[recipe]['title']}: {snapshot.status} after "
+                f"{training_ui.format_duration(snapshot.elapsed_s)}",
+            )
         else:
             st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {training_ui.progress_text(snapshot)}")
     if note:
@@ -152,13 +184,17 @@ st.markdown(
 
 data = state.folder_data()
 if data is None:
-    st.info("First load a data set (cats and dogs, or your own zip of class folders) on the "
-            "**Train on image folders** page; this lab trains on the same data.")
+    st.info(
+        "First load a data set (cats and dogs, or your own zip of class folders) on the "
+        "**Train on image folders** page; this lab trains on the same data."
+    )
     st.page_link("pages/folder_training.py", label="Train on image folders", icon="🗂️")
     st.stop()
 
-st.caption(f"Data: **{data.source}**, {len(data.y_train):,} training and {len(data.y_val):,} validation images, "
-           f"{data.num_classes} classes.")
+st.caption(
+    f"Data: **{data.source}**, {len(data.y_train):,} training and {len(data.y_val):,} validation images, "
+    f"{data.num_classes} classes."
+)
 left, right = st.columns(2)
 with left:
     st.markdown("**Plain**: the seed's first model, no dropout, no augmentation.")
@@ -166,16 +202,38 @@ with right:
     st.markdown("**Augmentation + dropout**: `Dropout(0.5)` after Flatten, and the seed's training augmentation.")
     st.code(augment_code.datagen_code(augment.SEED_TRAINING), language="python", wrap_lines=True)
 a, b, c = st.columns(3)
-epochs = int(a.number_input("Epochs (each run)", 1, MAX_EPOCHS, 15, key="lab_epochs",
-                            help="The gap opens after a few epochs; the seed trains 30 and 100."))
+epochs = int(
+    a.number_input(
+        "Epochs (each run)",
+        1,
+        MAX_EPOCHS,
+        15,
+        key="lab_epochs",
+        help="The gap opens after a few epochs; the seed trains 30 and 100.",
+    )
+)
 batch_size = int(b.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="lab_batch"))
-learning_rate = float(c.select_slider("Learning rate (Adam)", [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr",
-                                      format_func=lambda v: f"{v:g}"))
-mode = st.radio("Run the two trainings", list(MODES), format_func=MODES.get, horizontal=True, key="lab_mode_choice",
-                help=f"The server runs at most {max_trainings()} trainings at once, for all visitors together.")
+learning_rate = float(
+    c.select_slider(
+        "Learning rate (Adam)", [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr", format_func=lambda v: f"{v:g}"
+    )
+)
+mode = st.radio(
+    "Run the two trainings",
+    list(MODES),
+    format_func=MODES.get,
+    horizontal=True,
+    key="lab_mode_choice",
+    help=f"The server runs at most {max_trainings()} trainings at once, for all visitors together.",
+)
 
-st.button("Start both runs", type="primary", disabled=active(), on_click=start_lab,
-          args=(data, epochs, batch_size, learning_rate, mode))
+st.button(
+    "Start both runs",
+    type="primary",
+    disabled=active(),
+    on_click=start_lab,
+    args=(data, epochs, batch_size, learning_rate, mode),
+)
 for kind, text in st.session_state.pop(MESSAGES_KEY, []):
     if kind == "error":
         st.error(text)

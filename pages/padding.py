@@ -33,8 +33,9 @@ if shape is not None:
     top, bottom, lft, rgt = pads = seen.pads
     padded = pad_input(ui.example_grid(size, size)[:, :, None], kernel_size, strides, padding)[:, :, 0]
     first, last = ((*corner, kernel_size, kernel_size) for corner in (seen.corners[0], seen.corners[-1]))
-    figure = padded_figure(padded, pads, windows=[first, last],
-                                   title=f"{size}×{size} input → {padded.shape[0]}×{padded.shape[1]} padded")
+    figure = padded_figure(
+        padded, pads, windows=[first, last], title=f"{size}×{size} input → {padded.shape[0]}×{padded.shape[1]} padded"
+    )
     st.plotly_chart(figure, theme=None, key="pad_figure")
     st.caption(
         f"Zeros added: {top} on top, {bottom} at the bottom, {lft} on the left, {rgt} on the right (blue). "
@@ -60,10 +61,12 @@ st.markdown(
     "dropping those positions, at the price of a smaller output."
 )
 left, right = st.columns(2)
-preset = left.selectbox("Kernel", ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen"),
-                        key="pad_photo_kernel")
-photo_k = right.radio("Kernel size", KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize",
-                      format_func=lambda k: f"{k}×{k}")
+preset = left.selectbox(
+    "Kernel", ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen"), key="pad_photo_kernel"
+)
+photo_k = right.radio(
+    "Kernel size", KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
+)
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
 kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
 valid = ui.conv2d(photo, kernel, np.zeros(1), 1, "valid")[:, :, 0]
@@ -72,11 +75,16 @@ sums_to_one = bool(np.isclose(kernel.sum(), 1.0))  # Blurs and sharpen keep brig
 st.plotly_chart(
     images_figure(
         [photo[:, :, 0], valid, same],
-        [f"photo {photo.shape[0]}×{photo.shape[1]}", f"valid: {valid.shape[0]}×{valid.shape[1]}",
-         f"same: {same.shape[0]}×{same.shape[1]}"],
-        zmin=0.0 if sums_to_one else None, zmax=1.0 if sums_to_one else None,
+        [
+            f"photo {photo.shape[0]}×{photo.shape[1]}",
+            f"valid: {valid.shape[0]}×{valid.shape[1]}",
+            f"same: {same.shape[0]}×{same.shape[1]}",
+        ],
+        zmin=0.0 if sums_to_one else None,
+        zmax=1.0 if sums_to_one else None,
     ),
-    theme=None, key="pad_photo",
+    theme=None,
+    key="pad_photo",
 )
 inner = photo_k // 2
 st.caption(

@@ -32,16 +32,28 @@ cols = st.columns(4)
 mode = cols[0].radio("Mode", ("max", "average"), key="pool_mode")
 pool_size = cols[1].slider("Pool size", 1, 4, 2, key="pool_size")
 strides = cols[2].slider("Stride", 1, 4, 2, key="pool_strides", help="Keras's default stride is the pool size.")
-padding = cols[3].radio("Padding", ("valid", "same"), key="pool_padding",
-                        help="With 'same', padded cells are left out: never the max, not counted in the mean.")
+padding = cols[3].radio(
+    "Padding",
+    ("valid", "same"),
+    key="pool_padding",
+    help="With 'same', padded cells are left out: never the max, not counted in the mean.",
+)
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
     st.stop()
 pool_player(x, pool_size, strides, padding, mode, key="pool")
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
-st.plotly_chart(grid_figure(pooled[:, :, 0], title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
-                                    colorscale="gray", zmin=float(x.min()), zmax=float(x.max())),
-                theme=None, key="pool_result")
+st.plotly_chart(
+    grid_figure(
+        pooled[:, :, 0],
+        title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
+        colorscale="gray",
+        zmin=float(x.min()),
+        zmax=float(x.max()),
+    ),
+    theme=None,
+    key="pool_result",
+)
 
 st.subheader("3. Downsampling a real feature map")
 st.markdown(
@@ -50,8 +62,9 @@ st.markdown(
     "74×74. Here is one such feature map of the cat photo (one filter, after ReLU), pooled with the "
     "settings above."
 )
-preset = st.selectbox("Filter of the feature map", ("vertical edge", "horizontal edge", "sharpen", "random"),
-                      key="pool_photo_filter")
+preset = st.selectbox(
+    "Filter of the feature map", ("vertical edge", "horizontal edge", "sharpen", "random"), key="pool_photo_filter"
+)
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
 kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
 feature_map = np.maximum(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"), 0.0)  # (148, 148, 1), ReLU
@@ -61,11 +74,18 @@ if small is not None:
     st.plotly_chart(
         images_figure(
             [feature_map[:, :, 0], downsampled[:, :, 0]],
-            [f"feature map {feature_map.shape[0]}×{feature_map.shape[1]}",
-             f"{mode} pooled {downsampled.shape[0]}×{downsampled.shape[1]}"],
-            colorscale="Viridis", zmin=0.0, zmax=float(feature_map.max()) or 1.0,
+            [
+                f"feature map {feature_map.shape[0]}×{feature_map.shape[1]}",
+                f"{mode} pooled {downsampled.shape[0]}×{downsampled.shape[1]}",
+            ],
+            colorscale="Viridis",
+            zmin=0.0,
+            zmax=float(feature_map.max()) or 1.0,
         ),
-        theme=None, key="pool_photo",
+        theme=None,
+        key="pool_photo",
     )
-    st.caption(f"{feature_map.size:,} numbers become {downsampled.size:,}. Both are computed in one go by "
-               "`cnn_core.conv2d` and `cnn_core.pool2d`, which match Keras's `Conv2D` and pooling layers.")
+    st.caption(
+        f"{feature_map.size:,} numbers become {downsampled.size:,}. Both are computed in one go by "
+        "`cnn_core.conv2d` and `cnn_core.pool2d`, which match Keras's `Conv2D` and pooling layers."
+    )

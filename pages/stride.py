@@ -30,8 +30,10 @@ left.button("Show it without padding (2×2)", on_click=_load_example, args=("val
 right.button("Show it with 'same' padding (3×3)", on_click=_load_example, args=("same",), key="stride_classic_same")
 with st.expander("The arithmetic, and why it is not 4×4"):
     st.latex(r"\text{valid: } o = \left\lfloor \frac{5 + 2 \cdot 0 - 3}{2} \right\rfloor + 1 = 1 + 1 = 2")
-    st.latex(r"\text{same: } o = \left\lceil \frac{5}{2} \right\rceil = 3"
-             r" = \left\lfloor \frac{5 + 1 + 1 - 3}{2} \right\rfloor + 1")
+    st.latex(
+        r"\text{same: } o = \left\lceil \frac{5}{2} \right\rceil = 3"
+        r" = \left\lfloor \frac{5 + 1 + 1 - 3}{2} \right\rfloor + 1"
+    )
     st.markdown(
         "With 'same' padding Keras adds one zero on each side, so each row of the padded input has 7 "
         "cells and the window starts at columns 0, 2 and 4: three positions, a 3×3 output. The seed "
@@ -57,16 +59,24 @@ seen = coverage(image.shape, kernel_size, strides, padding)
 padded = pad_input(image, kernel_size, strides, padding)[:, :, 0]
 windows = [(top, left, kernel_size, kernel_size) for top, left in seen.corners]
 st.plotly_chart(
-    padded_figure(padded, seen.pads, windows=windows, coverage=seen.counts,
-                  title=f"The {len(seen.corners)} windows visited (bold: the first)"),
-    theme=None, key="stride_windows",
+    padded_figure(
+        padded,
+        seen.pads,
+        windows=windows,
+        coverage=seen.counts,
+        title=f"The {len(seen.corners)} windows visited (bold: the first)",
+    ),
+    theme=None,
+    key="stride_windows",
 )
 
 if seen.unseen:
     reasons = []
     if seen.gap:
-        reasons.append(f"the stride s = {strides} is larger than the window k = {kernel_size}, so "
-                       f"{seen.gap} column(s) and row(s) between two windows are jumped over")
+        reasons.append(
+            f"the stride s = {strides} is larger than the window k = {kernel_size}, so "
+            f"{seen.gap} column(s) and row(s) between two windows are jumped over"
+        )
     if seen.leftover:
         first, last = seen.last_window
         reasons.append(
@@ -77,13 +87,15 @@ if seen.unseen:
         )
     st.warning(
         f"{seen.unseen} of the {size * size} input pixels (red ✕) are never inside any window: "
-        + "; and ".join(reasons) + ". Keras and TensorFlow ignore these pixels without a warning. "
+        + "; and ".join(reasons)
+        + ". Keras and TensorFlow ignore these pixels without a warning. "
         "A stride that divides i + 2p − k, or 'same' padding, sees them all."
     )
 else:
     st.success(f"Every one of the {size * size} input pixels is inside at least one window.")
 
 st.subheader("Watch the window jump")
-st.caption("The kernel is all ones, so each output is the sum of its window: here the positions matter, "
-           "not the weights.")
+st.caption(
+    "The kernel is all ones, so each output is the sum of its window: here the positions matter, not the weights."
+)
 conv_player(image, ones, np.zeros(1), strides, padding, ["input"], ["window sum"], key="stride")

@@ -30,17 +30,22 @@ st.header("1. Data and training settings")
 (x_train, y_train), (x_test, y_test) = mnist()
 left, right = st.columns(2)
 with left:
-    data_choice = st.radio("Training data", ["All 60,000 training digits", "A subset (quicker)"],
-                           horizontal=True)
+    data_choice = st.radio("Training data", ["All 60,000 training digits", "A subset (quicker)"], horizontal=True)
     size = len(x_train)
     if data_choice.startswith("A subset"):
-        size = st.number_input("Subset size (digits)", value=6000, step=1000,
-                               help=f"The first N of the {len(x_train):,} training digits.")
+        size = st.number_input(
+            "Subset size (digits)", value=6000, step=1000, help=f"The first N of the {len(x_train):,} training digits."
+        )
     epochs = st.number_input("Epochs", value=5, step=1, help=f"1 to {training.MAX_EPOCHS}")
 with right:
     optimizer = st.selectbox("Optimizer", training.OPTIMIZERS, help="The seed uses rmsprop.")
-    learning_rate = st.number_input("Learning rate", value=0.001, step=0.0005, format="%.5f",
-                                    help="0.001 is the default of all three optimizers in Keras.")
+    learning_rate = st.number_input(
+        "Learning rate",
+        value=0.001,
+        step=0.0005,
+        format="%.5f",
+        help="0.001 is the default of all three optimizers in Keras.",
+    )
     batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=64)
 
 problems = []
@@ -48,8 +53,10 @@ settings = None
 try:
     x_used, y_used = subset(x_train, y_train, int(size))
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_used, y_used, VALIDATION_SHARE)
-    st.caption(f"{len(x_fit):,} digits to learn from, the last {len(x_val):,} held out for validation; "
-               f"the {len(x_test):,} test digits are only used after training.")
+    st.caption(
+        f"{len(x_fit):,} digits to learn from, the last {len(x_val):,} held out for validation; "
+        f"the {len(x_test):,} test digits are only used after training."
+    )
 except ValueError as exc:
     problems.append(f"Training data: {exc}.")
 try:
@@ -71,8 +78,13 @@ filters = tuple(
     for i in range(blocks)
 )
 dropout = st.slider("Dropout after Flatten", 0.0, 0.8, 0.0, step=0.05)
-architecture = {"filters": filters, "kernel_size": kernel_size, "pooling": pooling, "dropout": dropout,
-                "dense_units": dense_units}
+architecture = {
+    "filters": filters,
+    "kernel_size": kernel_size,
+    "pooling": pooling,
+    "dropout": dropout,
+    "dense_units": dense_units,
+}
 
 # 3. Summary ----------------------------------------------------------------------------------------
 st.header("3. Model summary")
@@ -96,7 +108,11 @@ def make_run() -> TrainingRun:
     count = state.next_count("mnist")
     return TrainingRun(
         functools.partial(build_convnet, **architecture),
-        (x_fit, y_fit), (x_val, y_val), (x_test, y_test), class_names=CLASS_NAMES, settings=settings,
+        (x_fit, y_fit),
+        (x_val, y_val),
+        (x_test, y_test),
+        class_names=CLASS_NAMES,
+        settings=settings,
         name=f"MNIST run {count} ({optimizer}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}, {len(x_fit):,} digits)",
     )
 
@@ -105,8 +121,7 @@ training_ui.start_button(RUN_KEY, make_run, disabled=bool(problems))
 
 run = st.session_state.get(RUN_KEY)
 if run is not None:
-    st.caption(f"**{run.name}**: batch {run.settings.batch_size}, learning rate "
-               f"{run.settings.learning_rate:g}.")
+    st.caption(f"**{run.name}**: batch {run.settings.batch_size}, learning rate {run.settings.learning_rate:g}.")
     training_ui.monitor(RUN_KEY)
 
 # 5. Results ----------------------------------------------------------------------------------------
@@ -114,6 +129,5 @@ if run is not None and run.done:
     st.header("5. Results")
     entry = training_ui.register_model(run, "mnist")
     if entry is not None:
-        st.success(f"**{entry.name}** is now available on the Activation maps and Read my digit pages "
-                   "of this session.")
+        st.success(f"**{entry.name}** is now available on the Activation maps and Read my digit pages of this session.")
     training_ui.results(run, RUN_KEY)

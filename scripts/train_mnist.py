@@ -41,8 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to save the .keras model")
     parser.add_argument("--epochs", type=int, default=5, help="epochs (the seed's recipe: 5)")
-    parser.add_argument("--train-size", type=int, default=60000,
-                        help="use only the first N training digits (for quick checks)")
+    parser.add_argument(
+        "--train-size", type=int, default=60000, help="use only the first N training digits (for quick checks)"
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="seed for Python, NumPy, TensorFlow and shuffling")
     return parser.parse_args(argv)
 
@@ -66,8 +67,15 @@ def main(argv=None) -> dict:
 
     # 3. The seed's model and recipe.
     result = train(
-        build_mnist_convnet, (x_train, y_train), (x_test, y_test), epochs=args.epochs,
-        batch_size=64, optimizer="rmsprop", learning_rate=1e-3, progress=PrintProgress(), seed=args.seed,
+        build_mnist_convnet,
+        (x_train, y_train),
+        (x_test, y_test),
+        epochs=args.epochs,
+        batch_size=64,
+        optimizer="rmsprop",
+        learning_rate=1e-3,
+        progress=PrintProgress(),
+        seed=args.seed,
     )
 
     # 4. Evaluate and save.
@@ -80,10 +88,14 @@ def main(argv=None) -> dict:
         "train_seconds": result.seconds,
         "history": result.history,
     }
-    print(f"test accuracy {evaluation.accuracy:.4f} ({int(round(evaluation.accuracy * len(y_test)))} of "
-          f"{len(y_test)}), test loss {evaluation.loss:.4f}")
-    print(f"training took {result.seconds:.1f} s on {os.cpu_count()} CPU cores; TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}, Python {sys.version.split()[0]}")
+    print(
+        f"test accuracy {evaluation.accuracy:.4f} ({int(round(evaluation.accuracy * len(y_test)))} of "
+        f"{len(y_test)}), test loss {evaluation.loss:.4f}"
+    )
+    print(
+        f"training took {result.seconds:.1f} s on {os.cpu_count()} CPU cores; TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}, Python {sys.version.split()[0]}"
+    )
     print(f"saved {args.output}")
     return figures
 

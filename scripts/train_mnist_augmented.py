@@ -36,8 +36,14 @@ SEED_MODEL = MODELS_DIR / "mnist_convnet.keras"
 SNAPSHOTS = 1000
 
 
-AUGMENTATION = dict(rotation_range=ROTATION_DEGREES, width_shift_range=SHIFT, height_shift_range=SHIFT,
-                    zoom_range=ZOOM, fill_mode="constant", cval=0.0)
+AUGMENTATION = dict(
+    rotation_range=ROTATION_DEGREES,
+    width_shift_range=SHIFT,
+    height_shift_range=SHIFT,
+    zoom_range=ZOOM,
+    fill_mode="constant",
+    cval=0.0,
+)
 
 
 def train(epochs: int = EPOCHS, seed: int = SEED):
@@ -51,9 +57,16 @@ def train(epochs: int = EPOCHS, seed: int = SEED):
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     (x_train, y_train), _ = load_mnist()
-    result = train_model(build_mnist_convnet, (x_train, y_train), epochs=epochs, batch_size=BATCH_SIZE,
-                         optimizer="rmsprop", learning_rate=1e-3, augmentation=AugmentSettings(**AUGMENTATION),
-                         seed=seed)
+    result = train_model(
+        build_mnist_convnet,
+        (x_train, y_train),
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        optimizer="rmsprop",
+        learning_rate=1e-3,
+        augmentation=AugmentSettings(**AUGMENTATION),
+        seed=seed,
+    )
     return result.model, result.seconds
 
 

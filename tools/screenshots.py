@@ -89,8 +89,12 @@ def folder_training(tab) -> Shot:
     """A zip of two class folders (MNIST 3s and 7s) uploaded and loaded: overview and pipeline peek."""
     bh.choose_radio(tab, "Data", "Upload a zip of class folders")
     upload = tab.locator('[data-testid="stFileUploader"] input[type="file"]').first
-    bh.act(tab, lambda: upload.set_input_files(
-        files=[{"name": "threes_and_sevens.zip", "mimeType": "application/zip", "buffer": digit_folders_zip()}]))
+    bh.act(
+        tab,
+        lambda: upload.set_input_files(
+            files=[{"name": "threes_and_sevens.zip", "mimeType": "application/zip", "buffer": digit_folders_zip()}]
+        ),
+    )
     bh.click_button(tab, "Load this zip")
     loaded = tab.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Loaded").first
     loaded.wait_for()
@@ -157,9 +161,19 @@ def default(tab) -> Shot:
 
 LAB_EPOCHS = 4  # Enough for the curves to part; both runs take about a minute on two cores.
 STEPS_FORWARD = 9  # With 'same' padding the 5x5 grid has 25 steps; at step 10 the window overlaps the zeros.
-DRIVERS = {"home": home, "convolution": convolution, "padding": padding, "stride": stride, "pooling": pooling,
-           "augmentation": augmentation, "training": training, "folder_training": folder_training,
-           "overfitting_lab": overfitting_lab, "activations": activations, "digits": digits}
+DRIVERS = {
+    "home": home,
+    "convolution": convolution,
+    "padding": padding,
+    "stride": stride,
+    "pooling": pooling,
+    "augmentation": augmentation,
+    "training": training,
+    "folder_training": folder_training,
+    "overfitting_lab": overfitting_lab,
+    "activations": activations,
+    "digits": digits,
+}
 
 
 def shoot(tab, path: Path, shot: Shot) -> int:
@@ -174,8 +188,12 @@ def shoot(tab, path: Path, shot: Shot) -> int:
     column = tab.locator('[data-testid="stMainBlockContainer"]').bounding_box()
     top = max(0, shot.anchor.bounding_box()["y"] - 16) if shot.anchor is not None else 0
     left = 0 if shot.sidebar else column["x"]
-    clip = {"x": left, "y": top, "width": column["x"] + column["width"] - left,
-            "height": min(shot.height, max(HEIGHT, full) - top)}
+    clip = {
+        "x": left,
+        "y": top,
+        "width": column["x"] + column["width"] - left,
+        "height": min(shot.height, max(HEIGHT, full) - top),
+    }
     png = tab.screenshot(clip=clip)
     tab.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     picture = Image.open(io.BytesIO(png)).convert("RGB")

@@ -24,13 +24,15 @@ MAX_ASPECT = 4
 
 # The 5x5 grid and 3x3 "cross" kernel of the classic worked example; their valid convolution is
 # [[4, 3, 4], [2, 4, 3], [2, 3, 4]].
-CLASSIC_GRID = np.array([
-    [1, 1, 1, 0, 0],
-    [0, 1, 1, 1, 0],
-    [0, 0, 1, 1, 1],
-    [0, 0, 1, 1, 0],
-    [0, 1, 1, 0, 0],
-])
+CLASSIC_GRID = np.array(
+    [
+        [1, 1, 1, 0, 0],
+        [0, 1, 1, 1, 0],
+        [0, 0, 1, 1, 1],
+        [0, 0, 1, 1, 0],
+        [0, 1, 1, 0, 0],
+    ]
+)
 SOURCES = {
     "grid": "Small grid (editable)",
     "mnist": "MNIST digit",
@@ -41,8 +43,9 @@ RGB = ["R", "G", "B"]
 DEFAULT_FILTERS = ("cross (textbook)", "vertical edge", "horizontal edge", "sharpen")
 
 
-def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLASSIC_GRID,
-               allow_color: bool = True) -> tuple[np.ndarray, list[str]] | None:
+def pick_input(
+    key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLASSIC_GRID, allow_color: bool = True
+) -> tuple[np.ndarray, list[str]] | None:
     """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
     left, right = st.columns([2, 1])
     source = left.radio("Input", sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_source")
@@ -50,25 +53,36 @@ def pick_input(key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLAS
         return _mnist_input(key)
     channels = 1
     if allow_color:
-        channels = right.radio("Channels", (1, 3), horizontal=True, key=f"{key}_channels",
-                               format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)")
+        channels = right.radio(
+            "Channels",
+            (1, 3),
+            horizontal=True,
+            key=f"{key}_channels",
+            format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)",
+        )
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
         return None if image is None else (image, RGB if channels == 3 else ["input"])
     names = RGB if channels == 3 else ["gray"]
-    height = st.slider("Downscale to this many pixels tall", *PHOTO_SIZES, 16, key=f"{key}_photo_height",
-                       help="Every output cell is one animation step, so small inputs animate best.")
+    height = st.slider(
+        "Downscale to this many pixels tall",
+        *PHOTO_SIZES,
+        16,
+        key=f"{key}_photo_height",
+        help="Every output cell is one animation step, so small inputs animate best.",
+    )
     mode = "L" if channels == 1 else "RGB"
     if source == "photo":
         return _photo(height, mode), names
-    uploaded = image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload",
-                                   mode=mode, max_side=512)
+    uploaded = image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload", mode=mode, max_side=512)
     if uploaded is None:
         st.info("Until a readable image is uploaded, the sample photo stands in.")
         return _photo(height, mode), names
     if max(uploaded.shape[:2]) > MAX_ASPECT * min(uploaded.shape[:2]):
-        st.info(f"This picture is more than {MAX_ASPECT} times as wide as tall (or as tall as wide); it is "
-                f"squeezed to at most {MAX_ASPECT}:1 so that the input stays small.")
+        st.info(
+            f"This picture is more than {MAX_ASPECT} times as wide as tall (or as tall as wide); it is "
+            f"squeezed to at most {MAX_ASPECT}:1 so that the input stays small."
+        )
     return _scaled(uploaded, height), names
 
 
@@ -76,8 +90,7 @@ def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
     """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown."""
     frame = pd.DataFrame(format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])])
     config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
-    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True,
-                            width="content")
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True, width="content")
     try:
         return parse_grid(edited.to_numpy().tolist())
     except GridError as exc:
@@ -110,8 +123,14 @@ def example_grid(rows: int, cols: int, channel: int = 0, base: np.ndarray = CLAS
 
 
 def _mnist_input(key: str) -> tuple[np.ndarray, list[str]]:
-    index = st.number_input("MNIST test image number", 0, 9999, 0, key=f"{key}_mnist",
-                            help="From the bundled MNIST test set (28 x 28, one channel).")
+    index = st.number_input(
+        "MNIST test image number",
+        0,
+        9999,
+        0,
+        key=f"{key}_mnist",
+        help="From the bundled MNIST test set (28 x 28, one channel).",
+    )
     digit, label = _mnist_digit(index)
     st.caption(f"Test image {index}, labelled **{label}**, scaled to [0, 1]; MNIST has one channel.")
     return digit, ["gray"]
@@ -149,16 +168,27 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
     Returns (kernels (k, k, C_in, F), bias (F,), filter names), or None when a cell is not a number.
     """
     left, right, _ = st.columns([1, 1, 1])
-    size = left.radio("Kernel size", KERNEL_SIZES, horizontal=True, key=f"{key}_ksize",
-                      format_func=lambda k: f"{k}×{k}")
-    count = right.slider("Number of filters", 1, max_filters, 2, key=f"{key}_filters",
-                         help="Each filter gives one feature map (one output channel).")
+    size = left.radio(
+        "Kernel size", KERNEL_SIZES, horizontal=True, key=f"{key}_ksize", format_func=lambda k: f"{k}×{k}"
+    )
+    count = right.slider(
+        "Number of filters",
+        1,
+        max_filters,
+        2,
+        key=f"{key}_filters",
+        help="Each filter gives one feature map (one output channel).",
+    )
     bank, biases, names = [], [], []
     for f, tab in enumerate(st.tabs([f"Filter {f + 1}" for f in range(count)])):
         with tab:
             left, right, _ = st.columns([2, 1, 1])
-            preset = left.selectbox("Preset", PRESETS, key=f"{key}_preset_{f}",
-                                    index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]))
+            preset = left.selectbox(
+                "Preset",
+                PRESETS,
+                key=f"{key}_preset_{f}",
+                index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
+            )
             biases.append(right.number_input("Bias", -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
             default = preset_kernel(preset, size, len(channel_names), seed=f)
             slices = []
@@ -189,18 +219,30 @@ def pool2d(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str)
 
 
 def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
-    """"valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
+    """ "valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
     options = ("valid", "same", "explicit p")
-    choice = st.radio("Padding", options, index=options.index(default), horizontal=True, key=f"{key}_padding",
-                      help="valid: no padding. same: Keras pads so that output = ceil(input / stride). "
-                           "explicit p: p zeros on every side.")
+    choice = st.radio(
+        "Padding",
+        options,
+        index=options.index(default),
+        horizontal=True,
+        key=f"{key}_padding",
+        help="valid: no padding. same: Keras pads so that output = ceil(input / stride). "
+        "explicit p: p zeros on every side.",
+    )
     if choice != "explicit p":
         return choice
     return st.slider("p (zeros on every side)", 0, max_explicit, 1, key=f"{key}_p")
 
 
-def show_output_size(input_shape: tuple[int, int], kernel_size: int, strides: int, padding,
-                     channels: int | None = None, what: str = "window") -> tuple[int, int] | None:
+def show_output_size(
+    input_shape: tuple[int, int],
+    kernel_size: int,
+    strides: int,
+    padding,
+    channels: int | None = None,
+    what: str = "window",
+) -> tuple[int, int] | None:
     """Show o = floor((i + 2p - k) / s) + 1 with the user's numbers; None with a warning if no fit."""
     try:
         rows = output_size_latex(input_shape[0], kernel_size, strides, padding)
@@ -218,7 +260,9 @@ def show_output_size(input_shape: tuple[int, int], kernel_size: int, strides: in
     if input_shape[0] != input_shape[1]:
         st.latex(rf"\text{{columns: }} {cols}")
     extra = f" × {channels}" if channels is not None else ""
-    st.markdown(f"**Output shape: {shape[0]} × {shape[1]}{extra}** "
-                f"(input {input_shape[0]} × {input_shape[1]}, window {kernel_size}, stride {strides}, "
-                f"padding {padding!r})")
+    st.markdown(
+        f"**Output shape: {shape[0]} × {shape[1]}{extra}** "
+        f"(input {input_shape[0]} × {input_shape[1]}, window {kernel_size}, stride {strides}, "
+        f"padding {padding!r})"
+    )
     return shape

@@ -26,22 +26,43 @@ def _pool_frames(x, pool_size, strides, padding, mode) -> tuple[list, int]:
     return frames, frames[0].total
 
 
-def conv_player(image: np.ndarray, kernel_bank: np.ndarray, bias: np.ndarray, strides: int, padding,
-                channel_names: list[str], filter_names: list[str], key: str) -> None:
+def conv_player(
+    image: np.ndarray,
+    kernel_bank: np.ndarray,
+    bias: np.ndarray,
+    strides: int,
+    padding,
+    channel_names: list[str],
+    filter_names: list[str],
+    key: str,
+) -> None:
     """Play (in the browser) and step through (exactly) the convolution of one chosen filter."""
     count = kernel_bank.shape[3]
     left, right = st.columns(2)
-    f = left.selectbox("Filter to animate", range(count), format_func=lambda i: filter_names[i],
-                       key=f"{key}_anim_filter") if count > 1 else 0
-    c = right.radio("Input channel shown", range(len(channel_names)), format_func=lambda i: channel_names[i],
-                    horizontal=True, key=f"{key}_anim_channel") if len(channel_names) > 1 else 0
-    frames, total = _conv_frames(image, kernel_bank[..., f:f + 1], bias[f:f + 1], strides, padding)
+    f = (
+        left.selectbox(
+            "Filter to animate", range(count), format_func=lambda i: filter_names[i], key=f"{key}_anim_filter"
+        )
+        if count > 1
+        else 0
+    )
+    c = (
+        right.radio(
+            "Input channel shown",
+            range(len(channel_names)),
+            format_func=lambda i: channel_names[i],
+            horizontal=True,
+            key=f"{key}_anim_channel",
+        )
+        if len(channel_names) > 1
+        else 0
+    )
+    frames, total = _conv_frames(image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding)
     padded, pads = frames[0].padded, frames[0].pads
     _frames_note(len(frames), total, "feature map")
     play, step = st.tabs(["▶ Play", "🔍 Step by step"])
     with play:
-        st.plotly_chart(conv_player_figure(frames, padded, pads, c, channel_names), theme=None,
-                        key=f"{key}_player")
+        st.plotly_chart(conv_player_figure(frames, padded, pads, c, channel_names), theme=None, key=f"{key}_player")
     with step:
         _conv_stepper(frames, padded, pads, c, channel_names, key)
 
@@ -60,8 +81,10 @@ def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode:
 
 def _frames_note(shown: int, total: int, what: str) -> None:
     if total > shown:
-        st.info(f"This {what} has {total} cells, one step each; Play and Step by step cover the first "
-                f"{shown} steps to stay quick. The full result below is computed in one go.")
+        st.info(
+            f"This {what} has {total} cells, one step each; Play and Step by step cover the first "
+            f"{shown} steps to stay quick. The full result below is computed in one go."
+        )
 
 
 def _step_index(frames: list, key: str) -> int:
@@ -84,8 +107,7 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 @st.fragment
 def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
     frame = frames[_step_index(frames, key)]
-    st.plotly_chart(conv_player_figure([frame], padded, pads, channel, channel_names), theme=None,
-                    key=f"{key}_still")
+    st.plotly_chart(conv_player_figure([frame], padded, pads, channel, channel_names), theme=None, key=f"{key}_still")
     for line in conv_step_latex(frame, channel_names):
         st.latex(line)
 

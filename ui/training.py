@@ -48,8 +48,10 @@ def progress_text(snapshot: Snapshot) -> str:
     if snapshot.status == "evaluating":
         return f"Training done in {format_duration(snapshot.elapsed_s)}; evaluating on the test set…"
     epoch = min(snapshot.epoch + 1, snapshot.epochs)
-    return (f"Epoch {epoch} of {snapshot.epochs} · batch {snapshot.step} of {snapshot.steps_per_epoch} · "
-            f"{format_duration(snapshot.elapsed_s)} elapsed · about {format_duration(snapshot.eta_s)} left")
+    return (
+        f"Epoch {epoch} of {snapshot.epochs} · batch {snapshot.step} of {snapshot.steps_per_epoch} · "
+        f"{format_duration(snapshot.elapsed_s)} elapsed · about {format_duration(snapshot.eta_s)} left"
+    )
 
 
 # --- the summary table -----------------------------------------------------------------------------
@@ -67,10 +69,19 @@ def cached_summary(build_args: tuple) -> tuple[list[SummaryRow], tuple]:
 def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
     """The layer table with the arithmetic behind every shape and parameter count."""
     st.dataframe(
-        [{"Layer": row.name, "Type": row.kind, "Output shape": str(row.output_shape),
-          "Shape arithmetic": row.shape_math, "Parameters": f"{row.params:,}",
-          "Parameter arithmetic": row.params_math} for row in rows],
-        hide_index=True, width="stretch",
+        [
+            {
+                "Layer": row.name,
+                "Type": row.kind,
+                "Output shape": str(row.output_shape),
+                "Shape arithmetic": row.shape_math,
+                "Parameters": f"{row.params:,}",
+                "Parameter arithmetic": row.params_math,
+            }
+            for row in rows
+        ],
+        hide_index=True,
+        width="stretch",
     )
     st.markdown(
         f"Input: `{input_shape}`. **Total parameters: {summary_total(rows):,}** "
@@ -97,8 +108,14 @@ def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bo
     busy_here = is_running(run_key)
     if busy_here:
         st.info("A run is in progress in this session; stop it or wait for it to finish before starting another.")
-    st.button("Start training", type="primary", disabled=disabled or busy_here, key=f"{run_key}_start",
-              on_click=_start, args=(run_key, make_run))
+    st.button(
+        "Start training",
+        type="primary",
+        disabled=disabled or busy_here,
+        key=f"{run_key}_start",
+        on_click=_start,
+        args=(run_key, make_run),
+    )
     refusal = st.session_state.pop(f"{run_key}_refused", None)
     if refusal:
         st.error(refusal)
@@ -148,17 +165,25 @@ def _draw_progress(run: TrainingRun, run_key: str) -> None:
     left, right = st.columns([4, 1])
     with left:
         if run.done:
-            st.progress(snapshot.fraction, text=f"{snapshot.status.capitalize()} after "
-                        f"{format_duration(snapshot.elapsed_s)}")
+            st.progress(
+                snapshot.fraction, text=f"{snapshot.status.capitalize()} after {format_duration(snapshot.elapsed_s)}"
+            )
         else:
             st.progress(snapshot.fraction, text=progress_text(snapshot))
     with right:
-        st.button("Stop", key=f"{run_key}_stop", on_click=run.stop, disabled=run.done or run.stop_requested,
-                  help="Stop after the current batch; the weights and the history so far are kept.",
-                  width="stretch")
+        st.button(
+            "Stop",
+            key=f"{run_key}_stop",
+            on_click=run.stop,
+            disabled=run.done or run.stop_requested,
+            help="Stop after the current batch; the weights and the history so far are kept.",
+            width="stretch",
+        )
     st.plotly_chart(history_figure(snapshot), key=f"{run_key}_history_chart", width="stretch")
-    st.caption("Within an epoch the train curve is the running mean since the epoch began, as Keras "
-               "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end.")
+    st.caption(
+        "Within an epoch the train curve is the running mean since the epoch began, as Keras "
+        "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end."
+    )
 
 
 # --- after training --------------------------------------------------------------------------------
@@ -172,8 +197,12 @@ def register_model(run: TrainingRun, task: str) -> SessionModel | None:
     if existing is not None and existing.model is run.result.model:
         return existing
     entry = SessionModel(
-        name=run.name, model=run.result.model, task=task, class_names=list(run.class_names),
-        input_shape=tuple(int(d) for d in run.result.model.input_shape[1:]), history=run.result.history,
+        name=run.name,
+        model=run.result.model,
+        task=task,
+        class_names=list(run.class_names),
+        input_shape=tuple(int(d) for d in run.result.model.input_shape[1:]),
+        history=run.result.history,
     )
     add_session_model(entry)
     return entry
@@ -194,8 +223,10 @@ def results(run: TrainingRun, run_key: str) -> None:
         st.error(f"Training failed: {run.error}")
     if run.snapshot().status == "stopped":
         snapshot = run.snapshot()
-        st.info(f"Stopped by request in epoch {len(snapshot.epoch_points)} of {snapshot.epochs}. "
-                "The weights and the history up to that batch are kept.")
+        st.info(
+            f"Stopped by request in epoch {len(snapshot.epoch_points)} of {snapshot.epochs}. "
+            "The weights and the history up to that batch are kept."
+        )
     if run.result is None:
         return
     evaluation = run.evaluation
@@ -206,22 +237,27 @@ def results(run: TrainingRun, run_key: str) -> None:
         b.metric("Test loss", f"{evaluation.loss:.4f}")
         c.metric("Misclassified", f"{len(wrong):,} of {len(evaluation.labels):,}")
         st.subheader("Confusion matrix")
-        st.plotly_chart(confusion_figure(evaluation.confusion, class_names), key=f"{run_key}_confusion",
-                        width="stretch")
+        st.plotly_chart(
+            confusion_figure(evaluation.confusion, class_names), key=f"{run_key}_confusion", width="stretch"
+        )
         st.subheader("Misclassified test images")
         gallery(run.test_data[0], wrong[:GALLERY_SIZE], evaluation.predictions, evaluation.labels, class_names)
     downloads(run, run_key)
 
 
-def gallery(images: np.ndarray, indices: np.ndarray, predicted: np.ndarray, true: np.ndarray,
-            class_names: list[str]) -> None:
+def gallery(
+    images: np.ndarray, indices: np.ndarray, predicted: np.ndarray, true: np.ndarray, class_names: list[str]
+) -> None:
     """Images in a wrapping row, each captioned with its predicted and true class."""
     if len(indices) == 0:
         st.success("No test image was misclassified.")
         return
     st.caption(f"The first {len(indices)}; each caption reads predicted / true.")
-    st.image([enlarge(images[i], GALLERY_SIDE) for i in indices], width=GALLERY_SIDE,
-             caption=[f"{class_names[predicted[i]]} / {class_names[true[i]]}" for i in indices])
+    st.image(
+        [enlarge(images[i], GALLERY_SIDE) for i in indices],
+        width=GALLERY_SIDE,
+        caption=[f"{class_names[predicted[i]]} / {class_names[true[i]]}" for i in indices],
+    )
 
 
 def downloads(run: TrainingRun, run_key: str) -> None:
@@ -233,9 +269,19 @@ def downloads(run: TrainingRun, run_key: str) -> None:
         st.session_state[cache_key] = cached
     stem = "".join(ch if ch.isalnum() else "_" for ch in run.name).strip("_") or "model"
     left, right = st.columns(2)
-    left.download_button("Download the model (.keras)", cached[1], file_name=f"{stem}.keras",
-                         mime="application/octet-stream", key=f"{run_key}_download_model", width="stretch")
-    right.download_button("Download the history (CSV)", history_to_csv(run.result.history),
-                          file_name=f"{stem}_history.csv", mime="text/csv", key=f"{run_key}_download_history",
-                          width="stretch")
-
+    left.download_button(
+        "Download the model (.keras)",
+        cached[1],
+        file_name=f"{stem}.keras",
+        mime="application/octet-stream",
+        key=f"{run_key}_download_model",
+        width="stretch",
+    )
+    right.download_button(
+        "Download the history (CSV)",
+        history_to_csv(run.result.history),
+        file_name=f"{stem}_history.csv",
+        mime="text/csv",
+        key=f"{run_key}_download_history",
+        width="stretch",
+    )

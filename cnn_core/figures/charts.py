@@ -21,27 +21,55 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
     train = np.array(snapshot.batch_points, dtype=float).reshape(-1, 3)  # (n, 3): position, loss, accuracy
     epochs = [(x, logs) for x, logs in snapshot.epoch_points if "val_loss" in logs]
     upper = max(1, snapshot.epochs)
-    figure = go.Figure(layout={
-        "xaxis": {"domain": [0.0, 0.45], "title": {"text": "epoch"}, "range": [0, upper]},
-        "xaxis2": {"domain": [0.55, 1.0], "title": {"text": "epoch"}, "range": [0, upper]},
-        "yaxis": {"anchor": "x", "rangemode": "tozero"},
-        "yaxis2": {"anchor": "x2", "range": [0, 1.0]},
-        "annotations": [
-            {"text": title, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
-             "yanchor": "bottom", "showarrow": False, "font": {"size": 15}}
-            for title, x in (("Loss", 0.225), ("Accuracy", 0.775))
-        ],
-        "height": 340, "margin": {"t": 40, "b": 40, "l": 50, "r": 20},
-        "legend": {"orientation": "h", "y": -0.25},
-    })
+    figure = go.Figure(
+        layout={
+            "xaxis": {"domain": [0.0, 0.45], "title": {"text": "epoch"}, "range": [0, upper]},
+            "xaxis2": {"domain": [0.55, 1.0], "title": {"text": "epoch"}, "range": [0, upper]},
+            "yaxis": {"anchor": "x", "rangemode": "tozero"},
+            "yaxis2": {"anchor": "x2", "range": [0, 1.0]},
+            "annotations": [
+                {
+                    "text": title,
+                    "x": x,
+                    "y": 1.0,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 15},
+                }
+                for title, x in (("Loss", 0.225), ("Accuracy", 0.775))
+            ],
+            "height": 340,
+            "margin": {"t": 40, "b": 40, "l": 50, "r": 20},
+            "legend": {"orientation": "h", "y": -0.25},
+        }
+    )
     for axis, (index, key) in enumerate(((1, "val_loss"), (2, "val_accuracy")), start=1):
         suffix = "" if axis == 1 else "2"
-        figure.add_scatter(x=train[:, 0], y=train[:, index], mode="lines", name="train",
-                           line={"color": colors[0]}, legendgroup="train", showlegend=axis == 1,
-                           xaxis=f"x{suffix}", yaxis=f"y{suffix}")
-        figure.add_scatter(x=[x for x, _ in epochs], y=[logs[key] for _, logs in epochs], mode="lines+markers",
-                           name="validation", line={"color": colors[1]}, legendgroup="validation",
-                           showlegend=axis == 1, xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        figure.add_scatter(
+            x=train[:, 0],
+            y=train[:, index],
+            mode="lines",
+            name="train",
+            line={"color": colors[0]},
+            legendgroup="train",
+            showlegend=axis == 1,
+            xaxis=f"x{suffix}",
+            yaxis=f"y{suffix}",
+        )
+        figure.add_scatter(
+            x=[x for x, _ in epochs],
+            y=[logs[key] for _, logs in epochs],
+            mode="lines+markers",
+            name="validation",
+            line={"color": colors[1]},
+            legendgroup="validation",
+            showlegend=axis == 1,
+            xaxis=f"x{suffix}",
+            yaxis=f"y{suffix}",
+        )
     return figure
 
 
@@ -49,10 +77,17 @@ def confusion_figure(confusion: np.ndarray, class_names: list[str]):
     """A heat map of counts: rows are true classes, columns predicted ones."""
     import plotly.graph_objects as go
 
-    figure = go.Figure(go.Heatmap(
-        z=confusion, x=class_names, y=class_names, colorscale="Blues", text=confusion,
-        texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=confusion,
+            x=class_names,
+            y=class_names,
+            colorscale="Blues",
+            text=confusion,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title_text="predicted", type="category")
     figure.update_yaxes(title_text="true", type="category", autorange="reversed")
     figure.update_layout(height=420, margin={"t": 30, "b": 40, "l": 60, "r": 20})
@@ -74,17 +109,25 @@ def comparison_figure(histories: dict, epochs: int, styles: dict):
             for prefix, mode, kind in (("", "markers", "training"), ("val_", "lines+markers", "validation")):
                 values = history.get(prefix + metric, [])
                 figure.add_scatter(
-                    x=list(range(1, len(values) + 1)), y=values, mode=mode, name=f"{style['title']}, {kind}",
-                    legendgroup=f"{recipe}{kind}", showlegend=col == 1, row=1, col=col,
+                    x=list(range(1, len(values) + 1)),
+                    y=values,
+                    mode=mode,
+                    name=f"{style['title']}, {kind}",
+                    legendgroup=f"{recipe}{kind}",
+                    showlegend=col == 1,
+                    row=1,
+                    col=col,
                     marker={"color": style["color"], "size": 7, "symbol": "circle" if kind == "training" else "x"},
                     line={"color": style["color"], "dash": "solid"},
                 )
-    figure.update_xaxes(title_text="epoch", range=[0.5, max(epochs, 1) + 0.5], tickmode="linear", tick0=1,
-                        dtick=max(1, epochs // 10))
+    figure.update_xaxes(
+        title_text="epoch", range=[0.5, max(epochs, 1) + 0.5], tickmode="linear", tick0=1, dtick=max(1, epochs // 10)
+    )
     figure.update_yaxes(range=[0, 1.02], row=1, col=1)
     figure.update_yaxes(rangemode="tozero", row=1, col=2)
-    figure.update_layout(height=380, margin={"t": 40, "b": 40, "l": 50, "r": 20},
-                         legend={"orientation": "h", "y": -0.2})
+    figure.update_layout(
+        height=380, margin={"t": 40, "b": 40, "l": 50, "r": 20}, legend={"orientation": "h", "y": -0.2}
+    )
     return figure
 
 
@@ -105,8 +148,12 @@ def probability_figure(probabilities: np.ndarray, title: str = "What the model t
         )
     )
     figure.update_layout(
-        title=title, xaxis_title="digit", yaxis_title="probability", yaxis_range=[0, 1.15],
-        height=300, margin=dict(l=10, r=10, t=40, b=10),
+        title=title,
+        xaxis_title="digit",
+        yaxis_title="probability",
+        yaxis_range=[0, 1.15],
+        height=300,
+        margin=dict(l=10, r=10, t=40, b=10),
     )
     return figure
 
@@ -116,7 +163,9 @@ def channel_figure(channel: np.ndarray, title: str):
     import plotly.graph_objects as go
 
     channel = np.asarray(channel, dtype=np.float32)
-    figure = go.Figure(go.Heatmap(z=channel, colorscale="Viridis", hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(z=channel, colorscale="Viridis", hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>")
+    )
     figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     figure.update_xaxes(constrain="domain")
     figure.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=40, b=10))
@@ -140,13 +189,21 @@ def kernels_figure(kernel: np.ndarray, columns: int = 8):
         low, high = float(kernel.min()), float(kernel.max())
         scaled = (kernel - low) / (high - low) if high > low else np.full_like(kernel, 0.5)
         pictures = np.rint(np.moveaxis(scaled, -1, 0) * 255).astype(np.uint8)  # (F, kh, kw, 3)
-        figure = px.imshow(pictures, facet_col=0, facet_col_wrap=columns, facet_row_spacing=0.02, facet_col_spacing=0.01)
+        figure = px.imshow(
+            pictures, facet_col=0, facet_col_wrap=columns, facet_row_spacing=0.02, facet_col_spacing=0.01
+        )
     else:
         pictures = np.moveaxis(kernel.mean(axis=2), -1, 0)  # (F, kh, kw)
         limit = float(np.abs(pictures).max()) or 1.0
         figure = px.imshow(
-            pictures, facet_col=0, facet_col_wrap=columns, zmin=-limit, zmax=limit,
-            color_continuous_scale="RdBu_r", facet_row_spacing=0.02, facet_col_spacing=0.01,
+            pictures,
+            facet_col=0,
+            facet_col_wrap=columns,
+            zmin=-limit,
+            zmax=limit,
+            color_continuous_scale="RdBu_r",
+            facet_row_spacing=0.02,
+            facet_col_spacing=0.01,
         )
     figure.for_each_annotation(lambda a: a.update(text=f"filter {int(a.text.split('=')[-1])}"))
     figure.update_xaxes(visible=False)

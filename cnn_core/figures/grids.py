@@ -31,8 +31,16 @@ from cnn_core.figures.spec import (
 from cnn_core.figures.style import OUTLINE_COLOR, PAD_COLOR, TEXT_CELLS_MAX, UNVISITED_COLOR, WINDOW_COLOR
 
 
-def grid_figure(values: np.ndarray, title: str = "", colorscale="Viridis", zmin=None, zmax=None,
-                zmid=None, decimals: int = 2, height: int | None = None) -> go.Figure:
+def grid_figure(
+    values: np.ndarray,
+    title: str = "",
+    colorscale="Viridis",
+    zmin=None,
+    zmax=None,
+    zmid=None,
+    decimals: int = 2,
+    height: int | None = None,
+) -> go.Figure:
     """A (H, W) array as a heatmap with its values written in the cells (when small enough)."""
     values = as_2d(values, "values")
     traces = [heatmap(values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=values.size > TEXT_CELLS_MAX)]
@@ -40,10 +48,19 @@ def grid_figure(values: np.ndarray, title: str = "", colorscale="Viridis", zmin=
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def padded_figure(padded: np.ndarray, pads: tuple[int, int, int, int], title: str = "",
-                  windows: Sequence[tuple[int, int, int, int]] = (), colorscale="gray", zmin=None,
-                  zmax=None, decimals: int = 2, pad_label: str = "0", coverage: np.ndarray | None = None,
-                  height: int | None = None) -> go.Figure:
+def padded_figure(
+    padded: np.ndarray,
+    pads: tuple[int, int, int, int],
+    title: str = "",
+    windows: Sequence[tuple[int, int, int, int]] = (),
+    colorscale="gray",
+    zmin=None,
+    zmax=None,
+    decimals: int = 2,
+    pad_label: str = "0",
+    coverage: np.ndarray | None = None,
+    height: int | None = None,
+) -> go.Figure:
     """A padded (Hp, Wp) input with the padding drawn apart and window rectangles on top.
 
     ``pads`` is (top, bottom, left, right); ``windows`` are (top, left, kh, kw) rectangles, the
@@ -64,29 +81,44 @@ def padded_figure(padded: np.ndarray, pads: tuple[int, int, int, int], title: st
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def feature_maps_figure(maps: np.ndarray, titles: Sequence[str], colorscale="RdBu_r", zmid=0.0,
-                        decimals: int = 2, columns: int = 4, height: int | None = None) -> go.Figure:
+def feature_maps_figure(
+    maps: np.ndarray,
+    titles: Sequence[str],
+    colorscale="RdBu_r",
+    zmid=0.0,
+    decimals: int = 2,
+    columns: int = 4,
+    height: int | None = None,
+) -> go.Figure:
     """All channels of an (H, W, C) array side by side, each on its own colour range."""
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or len(titles) != maps.shape[2]:
-        raise ValueError(f"maps must be (H, W, C) with one title per channel, "
-                         f"got {maps.shape} and {len(titles)} titles")
+        raise ValueError(
+            f"maps must be (H, W, C) with one title per channel, got {maps.shape} and {len(titles)} titles"
+        )
     count = maps.shape[2]
     cols = min(count, columns)
     rows = math.ceil(count / cols)
     x_domains = split_domains(1.0, [1.0] * cols, 0.04)
     y_domains = split_domains(1.0, [1.0] * rows, 0.16 / rows)[::-1]  # Row 0 at the top.
     domains = [(x_domains[i % cols], y_domains[i // cols]) for i in range(count)]
-    traces = [dict(heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid), **on_panel(i))
-              for i in range(count)]
+    traces = [
+        dict(heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid), **on_panel(i)) for i in range(count)
+    ]
     axes = grid_axes([d[0] for d in domains], [maps.shape[:2]] * count, [d[1] for d in domains])
     panel = fit_height(x_domains[:1], [maps.shape[:2]], 0)
     layout = base_layout("", height or min(rows * (panel + 40) + 30, 1400), axes, panel_titles(titles, domains))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def images_figure(images: Sequence[np.ndarray], titles: Sequence[str], colorscale="gray", zmin=None,
-                  zmax=None, height: int | None = None) -> go.Figure:
+def images_figure(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    colorscale="gray",
+    zmin=None,
+    zmax=None,
+    height: int | None = None,
+) -> go.Figure:
     """Several (H, W) arrays of possibly different sizes side by side, on one colour scale."""
     if len(images) != len(titles) or not images:
         raise ValueError(f"need one title per image, got {len(images)} images and {len(titles)} titles")
@@ -105,15 +137,22 @@ def padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label) -> 
     top, bottom, left, right = pads
     hp, wp = padded.shape
     is_pad = np.ones((hp, wp), dtype=bool)
-    is_pad[top:hp - bottom, left:wp - right] = False
+    is_pad[top : hp - bottom, left : wp - right] = False
     real = np.where(is_pad, np.nan, padded)
     finite = real[np.isfinite(real)]
     zmin = float(finite.min()) if zmin is None and finite.size else zmin
     zmax = float(finite.max()) if zmax is None and finite.size else zmax
     show_text = readable(padded.shape)
-    pad_cells = dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD_COLOR], [1, PAD_COLOR]],
-                     showscale=False, xgap=1 if show_text else 0, ygap=1 if show_text else 0,
-                     hovertemplate="padding<extra></extra>", name="padding")
+    pad_cells = dict(
+        type="heatmap",
+        z=np.where(is_pad, 0.0, np.nan),
+        colorscale=[[0, PAD_COLOR], [1, PAD_COLOR]],
+        showscale=False,
+        xgap=1 if show_text else 0,
+        ygap=1 if show_text else 0,
+        hovertemplate="padding<extra></extra>",
+        name="padding",
+    )
     if show_text:
         pad_cells.update(text=np.where(is_pad, pad_label, "").tolist(), texttemplate="%{text}")
     outline = lines(box_xy(top, left, hp - top - bottom, wp - left - right), OUTLINE_COLOR, 2, "input")
@@ -128,9 +167,18 @@ def _unvisited_trace(coverage: np.ndarray, pads) -> dict:
     top, bottom, left, right = pads
     hp, wp = coverage.shape
     unvisited = coverage == 0
-    unvisited[:top] = unvisited[hp - bottom:] = False
-    unvisited[:, :left] = unvisited[:, wp - right:] = False
-    return dict(type="heatmap", z=np.where(unvisited, 1.0, np.nan), opacity=0.75, showscale=False,
-                colorscale=[[0, UNVISITED_COLOR], [1, UNVISITED_COLOR]], xgap=1, ygap=1,
-                text=np.where(unvisited, "✕", "").tolist(), texttemplate="%{text}",
-                hovertemplate="never inside a window<extra></extra>", name="never seen")
+    unvisited[:top] = unvisited[hp - bottom :] = False
+    unvisited[:, :left] = unvisited[:, wp - right :] = False
+    return dict(
+        type="heatmap",
+        z=np.where(unvisited, 1.0, np.nan),
+        opacity=0.75,
+        showscale=False,
+        colorscale=[[0, UNVISITED_COLOR], [1, UNVISITED_COLOR]],
+        xgap=1,
+        ygap=1,
+        text=np.where(unvisited, "✕", "").tolist(),
+        texttemplate="%{text}",
+        hovertemplate="never inside a window<extra></extra>",
+        name="never seen",
+    )

@@ -80,9 +80,9 @@ def _lookup_table(colorscale: str) -> np.ndarray:
 
     stops = get_colorscale(colorscale)
     positions = np.array([position for position, _ in stops])
-    colors = np.array([
-        hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color) for _, color in stops
-    ], dtype=np.float64)
+    colors = np.array(
+        [hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color) for _, color in stops], dtype=np.float64
+    )
     levels = np.linspace(0, 1, 256)
     table = np.stack([np.interp(levels, positions, colors[:, i]) for i in range(3)], axis=-1)
     return np.rint(table).astype(np.uint8)

@@ -76,9 +76,15 @@ class _View(NamedTuple):
     title: str
 
 
-def conv_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int],
-                       channel: int = 0, channel_names: Sequence[str] | None = None,
-                       frame_ms: int = 500, decimals: int = 2) -> PlayerFigure:
+def conv_player_figure(
+    frames: Sequence,
+    padded: np.ndarray,
+    pads: tuple[int, int, int, int],
+    channel: int = 0,
+    channel_names: Sequence[str] | None = None,
+    frame_ms: int = 500,
+    decimals: int = 2,
+) -> PlayerFigure:
     """An animated player over the ``ConvStep`` frames of one filter.
 
     ``padded`` is the padded (Hp, Wp, C_in) input and ``pads`` its (top, bottom, left, right)
@@ -94,12 +100,24 @@ def conv_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, in
     middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=f"patch × kernel{which}")
     output = frames[-1].partial_output[:, :, frames[-1].filter]
     left = ("padded input" if any(pads) else "input") + which
-    return _player_figure(views, padded[:, :, channel], pads, output, middle, left, "feature map", frame_ms,
-                          decimals, "0", out_scale="RdBu_r")
+    return _player_figure(
+        views,
+        padded[:, :, channel],
+        pads,
+        output,
+        middle,
+        left,
+        "feature map",
+        frame_ms,
+        decimals,
+        "0",
+        out_scale="RdBu_r",
+    )
 
 
-def pool_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int],
-                       frame_ms: int = 500, decimals: int = 2) -> PlayerFigure:
+def pool_player_figure(
+    frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int], frame_ms: int = 500, decimals: int = 2
+) -> PlayerFigure:
     """An animated player over the ``PoolStep`` frames of one channel.
 
     ``padded`` is the (Hp, Wp) channel with NaN where "same" padding added cells. The middle
@@ -114,24 +132,42 @@ def pool_player_figure(frames: Sequence, padded: np.ndarray, pads: tuple[int, in
     middle = dict(colorscale="gray", zmin=low, zmax=high, title="window")
     output = frames[-1].partial_output[:, :, frames[-1].channel]
     left = "padded input" if any(pads) else "input"
-    return _player_figure(views, padded, pads, output, middle, left, f"{frames[0].mode} pooling",
-                          frame_ms, decimals, "-", out_scale="gray", zrange=(low, high))
+    return _player_figure(
+        views,
+        padded,
+        pads,
+        output,
+        middle,
+        left,
+        f"{frames[0].mode} pooling",
+        frame_ms,
+        decimals,
+        "-",
+        out_scale="gray",
+        zrange=(low, high),
+    )
 
 
 def _conv_view(frame, channel: int, names: list[str], decimals: int) -> _View:
     kh, kw = frame.kernel.shape[:2]
     products = frame.products[:, :, channel]
-    cells = zip(frame.patch[:, :, channel].ravel().tolist(), frame.kernel[:, :, channel].ravel().tolist(),
-                products.ravel().tolist())
-    labels = [f"{format_value(p, decimals)}×{format_value(k, decimals)}<br>={format_value(x, decimals)}"
-              for p, k, x in cells]
-    text = [labels[i * kw:(i + 1) * kw] for i in range(kh)]
+    cells = zip(
+        frame.patch[:, :, channel].ravel().tolist(),
+        frame.kernel[:, :, channel].ravel().tolist(),
+        products.ravel().tolist(),
+    )
+    labels = [
+        f"{format_value(p, decimals)}×{format_value(k, decimals)}<br>={format_value(x, decimals)}" for p, k, x in cells
+    ]
+    text = [labels[i * kw : (i + 1) * kw] for i in range(kh)]
     if len(frame.channel_sums) == 1:
         sums = f"Σ = {format_value(frame.channel_sums[0], decimals)}"
     else:
         sums = " + ".join(f"{format_value(s, decimals)} ({names[c]})" for c, s in enumerate(frame.channel_sums))
-    title = (f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {sums}"
-             f" + bias {format_value(frame.bias, decimals)} = <b>{format_value(frame.value, decimals)}</b>")
+    title = (
+        f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {sums}"
+        f" + bias {format_value(frame.bias, decimals)} = <b>{format_value(frame.value, decimals)}</b>"
+    )
     return _View(frame.top, frame.left, kh, kw, frame.row, frame.col, products, text, title)
 
 
@@ -144,15 +180,27 @@ def _pool_view(frame, decimals: int) -> _View:
         how = "max of the window"
     else:
         how = f"sum / {frame.count} = {format_value(np.nansum(window), decimals)} / {frame.count}"
-    title = (f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {how}"
-             f" = <b>{format_value(frame.value, decimals)}</b>")
-    return _View(frame.top, frame.left, window.shape[0], window.shape[1], frame.row, frame.col,
-                 window, text, title)
+    title = (
+        f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {how}"
+        f" = <b>{format_value(frame.value, decimals)}</b>"
+    )
+    return _View(frame.top, frame.left, window.shape[0], window.shape[1], frame.row, frame.col, window, text, title)
 
 
-def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndarray, middle: dict,
-                   left_title: str, out_title: str, frame_ms: int, decimals: int, pad_label: str,
-                   out_scale: str, zrange: tuple[float, float] | None = None) -> PlayerFigure:
+def _player_figure(
+    views: list[_View],
+    padded: np.ndarray,
+    pads,
+    output: np.ndarray,
+    middle: dict,
+    left_title: str,
+    out_title: str,
+    frame_ms: int,
+    decimals: int,
+    pad_label: str,
+    out_scale: str,
+    zrange: tuple[float, float] | None = None,
+) -> PlayerFigure:
     """Three panels (padded input with window | middle numbers | output filling in) + animation."""
     first = views[0]
     shapes = [padded.shape, (first.height, first.width), output.shape]
@@ -164,12 +212,32 @@ def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndar
     animated = [len(traces), len(traces) + 1, len(traces) + 3, len(traces) + 4]  # Traces the frames replace.
     traces += [
         lines(box_xy(first.top, first.left, first.height, first.width), WINDOW_COLOR, 4, "window"),
-        dict(type="heatmap", z=first.middle, text=first.middle_text, texttemplate="%{text}", showscale=False,
-             colorscale=scale(middle["colorscale"]), zmin=middle["zmin"], zmax=middle["zmax"], hoverinfo="skip",
-             xgap=1, ygap=1, **on_panel(1)),
+        dict(
+            type="heatmap",
+            z=first.middle,
+            text=first.middle_text,
+            texttemplate="%{text}",
+            showscale=False,
+            colorscale=scale(middle["colorscale"]),
+            zmin=middle["zmin"],
+            zmax=middle["zmax"],
+            hoverinfo="skip",
+            xgap=1,
+            ygap=1,
+            **on_panel(1),
+        ),
         dict(heatmap(output, out_scale, low, high, decimals, zmid=None if zrange else 0.0), **on_panel(2)),
-        dict(type="scatter", mode="lines", fill="toself", fillcolor=BACKGROUND, line=dict(width=0),
-             hoverinfo="skip", name="not computed yet", **_cover_xy(first, output.shape), **on_panel(2)),
+        dict(
+            type="scatter",
+            mode="lines",
+            fill="toself",
+            fillcolor=BACKGROUND,
+            line=dict(width=0),
+            hoverinfo="skip",
+            name="not computed yet",
+            **_cover_xy(first, output.shape),
+            **on_panel(2),
+        ),
         dict(lines(box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, "current cell"), **on_panel(2)),
     ]
     axes = grid_axes(x_domains, shapes, titles=[left_title, middle["title"], out_title])
@@ -177,12 +245,20 @@ def _player_figure(views: list[_View], padded: np.ndarray, pads, output: np.ndar
     layout = base_layout(first.title, height, axes)
     if len(views) == 1:
         return PlayerFigure(traces, layout)
-    frames = [dict(name=str(i), traces=animated, layout=dict(title=dict(text=view.title)), data=[
-        dict(type="scatter", **box_xy(view.top, view.left, view.height, view.width)),
-        dict(type="heatmap", z=nan_to_none(view.middle), text=view.middle_text),
-        dict(type="scatter", **_cover_xy(view, output.shape)),
-        dict(type="scatter", **box_xy(view.row, view.col, 1, 1)),
-    ]) for i, view in enumerate(views)]
+    frames = [
+        dict(
+            name=str(i),
+            traces=animated,
+            layout=dict(title=dict(text=view.title)),
+            data=[
+                dict(type="scatter", **box_xy(view.top, view.left, view.height, view.width)),
+                dict(type="heatmap", z=nan_to_none(view.middle), text=view.middle_text),
+                dict(type="scatter", **_cover_xy(view, output.shape)),
+                dict(type="scatter", **box_xy(view.row, view.col, 1, 1)),
+            ],
+        )
+        for i, view in enumerate(views)
+    ]
     return PlayerFigure(traces, layout, frames, _player_controls(len(views), frame_ms))
 
 
@@ -192,18 +268,37 @@ def _player_controls(count: int, frame_ms: int) -> dict:
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True)
     pause = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
     return dict(
-        updatemenus=[dict(
-            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", showactive=False,
-            pad=dict(t=45, r=8),
-            buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
-        )],
-        sliders=[dict(
-            active=0, x=0.2, len=0.8, y=0, yanchor="top", pad=dict(t=35),
-            currentvalue=dict(prefix="step ", font=dict(size=13)),
-            font=dict(size=1, color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
-            steps=[dict(label=str(i + 1), method="animate", args=[[str(i)], step_args]) for i in range(count)],
-        )],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                x=0,
+                y=0,
+                xanchor="left",
+                yanchor="top",
+                showactive=False,
+                pad=dict(t=45, r=8),
+                buttons=[
+                    dict(label="▶ Play", method="animate", args=[None, play]),
+                    dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                active=0,
+                x=0.2,
+                len=0.8,
+                y=0,
+                yanchor="top",
+                pad=dict(t=35),
+                currentvalue=dict(prefix="step ", font=dict(size=13)),
+                font=dict(size=1, color="rgba(0,0,0,0)"),
+                ticklen=0,
+                minorticklen=0,
+                steps=[dict(label=str(i + 1), method="animate", args=[[str(i)], step_args]) for i in range(count)],
+            )
+        ],
         margin=dict(l=30, r=10, t=50, b=110),
     )
 
@@ -227,6 +322,8 @@ def _one_output_channel(frames: Sequence, attribute: str) -> list:
         raise ValueError("the player needs at least one frame")
     channels = {getattr(f, attribute) for f in frames}
     if len(channels) != 1:
-        raise ValueError(f"a player shows one output {attribute} at a time, got frames of {sorted(channels)}; "
-                         f"slice the kernels or the input to one {attribute} before making the steps")
+        raise ValueError(
+            f"a player shows one output {attribute} at a time, got frames of {sorted(channels)}; "
+            f"slice the kernels or the input to one {attribute} before making the steps"
+        )
     return frames

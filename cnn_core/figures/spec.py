@@ -37,8 +37,15 @@ def heatmap(values, colorscale, zmin, zmax, decimals, zmid=None, showscale=False
     if zmid is not None and zmin is None and zmax is None and finite.size:
         spread = float(np.abs(finite - zmid).max()) or 1.0
         zmin, zmax = zmid - spread, zmid + spread
-    trace = dict(type="heatmap", z=values, colorscale=scale(colorscale), zmin=zmin, zmax=zmax, showscale=showscale,
-                 hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>")
+    trace = dict(
+        type="heatmap",
+        z=values,
+        colorscale=scale(colorscale),
+        zmin=zmin,
+        zmax=zmax,
+        showscale=showscale,
+        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>",
+    )
     if show_text:
         trace.update(text=cell_text(values, decimals), texttemplate="%{text}", xgap=1, ygap=1)
     return {k: v for k, v in trace.items() if v is not None}
@@ -82,11 +89,25 @@ def grid_axes(x_domains, shapes, y_domains=None, titles=None, ticks: int = 12) -
     for i, ((h, w), x_domain) in enumerate(zip(shapes, x_domains)):
         suffix = "" if i == 0 else str(i + 1)
         y_domain = y_domains[i] if y_domains else (0.0, 1.0)
-        axes[f"xaxis{suffix}"] = dict(domain=list(x_domain), anchor=f"y{suffix}", range=[-0.5, w - 0.5],
-                                      showgrid=False, zeroline=False, constrain="domain", nticks=min(w, ticks))
-        axes[f"yaxis{suffix}"] = dict(domain=list(y_domain), anchor=f"x{suffix}", range=[h - 0.5, -0.5],
-                                      showgrid=False, zeroline=False, constrain="domain", nticks=min(h, ticks),
-                                      scaleanchor=f"x{suffix}")
+        axes[f"xaxis{suffix}"] = dict(
+            domain=list(x_domain),
+            anchor=f"y{suffix}",
+            range=[-0.5, w - 0.5],
+            showgrid=False,
+            zeroline=False,
+            constrain="domain",
+            nticks=min(w, ticks),
+        )
+        axes[f"yaxis{suffix}"] = dict(
+            domain=list(y_domain),
+            anchor=f"x{suffix}",
+            range=[h - 0.5, -0.5],
+            showgrid=False,
+            zeroline=False,
+            constrain="domain",
+            nticks=min(h, ticks),
+            scaleanchor=f"x{suffix}",
+        )
         if titles:
             axes[f"xaxis{suffix}"]["title"] = dict(text=titles[i], standoff=4)
     return axes
@@ -94,14 +115,34 @@ def grid_axes(x_domains, shapes, y_domains=None, titles=None, ticks: int = 12) -
 
 def panel_titles(titles: Sequence[str], domains) -> list[dict]:
     """Panel titles as annotations centred above each panel."""
-    return [dict(text=title, x=sum(xd) / 2, y=yd[1], xref="paper", yref="paper", xanchor="center",
-                 yanchor="bottom", showarrow=False, font=dict(size=13)) for title, (xd, yd) in zip(titles, domains)]
+    return [
+        dict(
+            text=title,
+            x=sum(xd) / 2,
+            y=yd[1],
+            xref="paper",
+            yref="paper",
+            xanchor="center",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=13),
+        )
+        for title, (xd, yd) in zip(titles, domains)
+    ]
 
 
 def base_layout(title: str, height: int, axes: dict, annotations: list | None = None) -> dict:
-    return dict(title=dict(text=title, x=0, font=dict(size=15)), height=height, font=FONT, showlegend=False,
-                margin=dict(l=30, r=10, t=50 if title else 30, b=30), plot_bgcolor=BACKGROUND,
-                paper_bgcolor="white", annotations=annotations or [], **axes)
+    return dict(
+        title=dict(text=title, x=0, font=dict(size=15)),
+        height=height,
+        font=FONT,
+        showlegend=False,
+        margin=dict(l=30, r=10, t=50 if title else 30, b=30),
+        plot_bgcolor=BACKGROUND,
+        paper_bgcolor="white",
+        annotations=annotations or [],
+        **axes,
+    )
 
 
 def grid_height(shape) -> int:

@@ -40,11 +40,10 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 256) -> np.ndarra
         raise ValueError(f"the images are {images.shape[1:]} but model {model.name!r} takes {input_shape}")
     outputs = []
     for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size].astype(np.float32)  # (B, H, W[, C])
+        batch = images[start : start + batch_size].astype(np.float32)  # (B, H, W[, C])
         if images.dtype == np.uint8:
             batch /= 255.0
-        outputs.append(np.asarray(model(batch[..., None] if add_channel else batch, training=False),
-                                  dtype=np.float32))
+        outputs.append(np.asarray(model(batch[..., None] if add_channel else batch, training=False), dtype=np.float32))
     return np.concatenate(outputs)
 
 

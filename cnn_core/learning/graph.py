@@ -63,9 +63,7 @@ def _build_graph(model, image_shape) -> Graph:
             "functional models expose their layers' outputs"
         )
     steps = tuple(
-        (layer, layer.input, layer.output)
-        for layer in model.layers
-        if not isinstance(layer, keras.layers.InputLayer)
+        (layer, layer.input, layer.output) for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
     )
     return Graph(model.inputs[0], steps)
 

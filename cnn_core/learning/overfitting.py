@@ -34,8 +34,12 @@ def overfitting_gap(history: dict) -> Gap | None:
     """
     if not history.get("val_accuracy") or not history.get("accuracy"):
         return None
-    return Gap(float(history["accuracy"][-1]), float(history["val_accuracy"][-1]),
-               float(max(history["val_accuracy"])), int(np.argmin(history["val_loss"])) + 1)
+    return Gap(
+        float(history["accuracy"][-1]),
+        float(history["val_accuracy"][-1]),
+        float(max(history["val_accuracy"])),
+        int(np.argmin(history["val_loss"])) + 1,
+    )
 
 
 def compare_gaps(plain: Gap, regularised: Gap) -> str:

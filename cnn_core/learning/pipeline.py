@@ -10,8 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = False,
-                 seed: int | None = None, input_shape=None, augmentation=None):
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+    input_shape=None,
+    augmentation=None,
+):
     """A batched, prefetched ``tf.data.Dataset`` of (float32 images in [0, 1], labels).
 
     ``images`` (N, H, W) or (N, H, W, C) stay in their dtype in memory; uint8 batches are scaled
@@ -33,8 +40,9 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
 
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels) or len(images) == 0:
-        raise ValueError(f"need as many labels as images (at least one), got {len(images)} images "
-                         f"and {len(labels)} labels")
+        raise ValueError(
+            f"need as many labels as images (at least one), got {len(images)} images and {len(labels)} labels"
+        )
     augmenting = augmentation is not None and not augmentation.is_identity
     if augmenting and images.dtype != np.uint8:
         raise ValueError(f"augmentation works on uint8 images (0-255, as Keras's generator), got {images.dtype}")
@@ -51,8 +59,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
 
     def load(index, batch_seed):  # -> ((B, H, W, C) float32, (B,) labels)
         image_type = tf.float32 if augmenting else tf.as_dtype(images.dtype)
-        batch, batch_labels = tf.numpy_function(gather, [index, batch_seed], [image_type, label_type],
-                                                stateful=False)
+        batch, batch_labels = tf.numpy_function(gather, [index, batch_seed], [image_type, label_type], stateful=False)
         batch_labels.set_shape((None,))
         if augmenting:
             batch.set_shape(batch_shape)

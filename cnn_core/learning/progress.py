@@ -110,8 +110,16 @@ class TrainingLog:
         with self._lock:
             end = self._ended if self._ended is not None else time.monotonic()
             elapsed = 0.0 if self._started is None else end - self._started
-            return Snapshot(self._status, self._epochs, self._steps, self._epoch, self._step, elapsed,
-                            tuple(self._batch_points), tuple(self._epoch_points))
+            return Snapshot(
+                self._status,
+                self._epochs,
+                self._steps,
+                self._epoch,
+                self._step,
+                elapsed,
+                tuple(self._batch_points),
+                tuple(self._epoch_points),
+            )
 
 
 def progress_callback(sink: ProgressSink, stop: threading.Event | None = None, interval_s: float = 0.5):

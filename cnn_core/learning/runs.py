@@ -24,10 +24,22 @@ class TrainingRun:
     ``settings`` is checked when it is made, so a run never checks it again.
     """
 
-    def __init__(self, model, train_data, validation_data=None, test_data=None, *,
-                 class_names: Sequence[str], settings: TrainingSettings = DEFAULT_SETTINGS,
-                 augmentation=None, seed: int | None = None, strategy=None, callbacks=(),
-                 slots: TrainingSlots | None = None, name: str = "model"):
+    def __init__(
+        self,
+        model,
+        train_data,
+        validation_data=None,
+        test_data=None,
+        *,
+        class_names: Sequence[str],
+        settings: TrainingSettings = DEFAULT_SETTINGS,
+        augmentation=None,
+        seed: int | None = None,
+        strategy=None,
+        callbacks=(),
+        slots: TrainingSlots | None = None,
+        name: str = "model",
+    ):
         self.name = name
         self.class_names = tuple(str(name) for name in class_names)
         self.settings = settings
@@ -84,9 +96,18 @@ class TrainingRun:
 
     def _work(self) -> None:
         try:
-            self.result = fit(self._model, self._train_data, self._validation_data, self.settings,
-                              augmentation=self.augmentation, strategy=self._strategy, progress=self.log,
-                              stop=self._stop, seed=self._seed, callbacks=self._callbacks)
+            self.result = fit(
+                self._model,
+                self._train_data,
+                self._validation_data,
+                self.settings,
+                augmentation=self.augmentation,
+                strategy=self._strategy,
+                progress=self.log,
+                stop=self._stop,
+                seed=self._seed,
+                callbacks=self._callbacks,
+            )
             if self.test_data is not None:
                 self.log.finish("evaluating")
                 self.evaluation = evaluate(self.result.model, *self.test_data, num_classes=self.num_classes)

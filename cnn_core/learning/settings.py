@@ -61,15 +61,13 @@ def make_optimizer(name: str, learning_rate: float):
 
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
-    classes = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam,
-               "sgd": keras.optimizers.SGD}
+    classes = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
     return classes[name](learning_rate=learning_rate)
 
 
 def loss_for(model) -> str:
     """The loss matching the model's head: binary cross-entropy for one sigmoid unit, else sparse."""
     return "binary_crossentropy" if model.output_shape[-1] == 1 else "sparse_categorical_crossentropy"
-
 
 
 def validation_batch_size(batch_size: int, image_shape) -> int:

@@ -51,8 +51,14 @@ def _summary_row(layer) -> SummaryRow:
         math_text = f"({n_in:,} + 1)*{units}" if layer.use_bias else f"{n_in:,}*{units}"
         return SummaryRow(layer.name, kind, (None, units), params, f"{units} units", f"{params:,} = {math_text}")
     if kind == "Dropout":
-        return SummaryRow(layer.name, kind, in_shape, 0,
-                          f"unchanged (drops {layer.rate:.0%} of values while training)", "0 (no weights)")
+        return SummaryRow(
+            layer.name,
+            kind,
+            in_shape,
+            0,
+            f"unchanged (drops {layer.rate:.0%} of values while training)",
+            "0 (no weights)",
+        )
     # Any other layer: Keras's own numbers, without a formula.
     return SummaryRow(layer.name, kind, tuple(layer.output.shape), layer.count_params(), "", "")
 
@@ -66,12 +72,17 @@ def _conv_row(layer, in_shape) -> SummaryRow:
         params, params_math = (kh * kw * channels + 1) * layer.filters, f"({weights} + 1)*{layer.filters}"
     else:
         params, params_math = kh * kw * channels * layer.filters, f"{weights}*{layer.filters}"
-    return SummaryRow(layer.name, "Conv2D", (None, out_h, out_w, layer.filters), params,
-                      f"{shape_math}; {layer.filters} filters", f"{params:,} = {params_math}")
+    return SummaryRow(
+        layer.name,
+        "Conv2D",
+        (None, out_h, out_w, layer.filters),
+        params,
+        f"{shape_math}; {layer.filters} filters",
+        f"{params:,} = {params_math}",
+    )
 
 
 def _pool_row(layer, in_shape) -> SummaryRow:
     _, height, width, channels = in_shape
     out_h, out_w, shape_math = spatial_math(height, width, layer.pool_size, layer.strides, layer.padding)
-    return SummaryRow(layer.name, type(layer).__name__, (None, out_h, out_w, channels), 0,
-                      shape_math, "0 (no weights)")
+    return SummaryRow(layer.name, type(layer).__name__, (None, out_h, out_w, channels), 0, shape_math, "0 (no weights)")

@@ -25,10 +25,22 @@ class TrainResult:
     seconds: float
 
 
-def train(model, train_data, validation_data=None, *, epochs: int = 5, batch_size: int = 64,
-          optimizer: str = "rmsprop", learning_rate: float = 1e-3, augmentation=None, strategy=None,
-          progress: ProgressSink | None = None, stop: threading.Event | None = None,
-          seed: int | None = None, callbacks=()) -> TrainResult:
+def train(
+    model,
+    train_data,
+    validation_data=None,
+    *,
+    epochs: int = 5,
+    batch_size: int = 64,
+    optimizer: str = "rmsprop",
+    learning_rate: float = 1e-3,
+    augmentation=None,
+    strategy=None,
+    progress: ProgressSink | None = None,
+    stop: threading.Event | None = None,
+    seed: int | None = None,
+    callbacks=(),
+) -> TrainResult:
     """Compile and fit a model on uint8 (or float) images with live progress and a stop switch.
 
     ``model`` is a Keras model or a function that builds one. Under a ``tf.distribute.Strategy``
@@ -41,13 +53,33 @@ def train(model, train_data, validation_data=None, *, epochs: int = 5, batch_siz
     keeping the weights and the history so far. Usable from a notebook as is.
     """
     settings = TrainingSettings(epochs, batch_size, optimizer, learning_rate)
-    return fit(model, train_data, validation_data, settings, augmentation=augmentation, strategy=strategy,
-               progress=progress, stop=stop, seed=seed, callbacks=callbacks)
+    return fit(
+        model,
+        train_data,
+        validation_data,
+        settings,
+        augmentation=augmentation,
+        strategy=strategy,
+        progress=progress,
+        stop=stop,
+        seed=seed,
+        callbacks=callbacks,
+    )
 
 
-def fit(model, train_data, validation_data, settings: TrainingSettings, *, augmentation=None, strategy=None,
-        progress: ProgressSink | None = None, stop: threading.Event | None = None, seed: int | None = None,
-        callbacks=()) -> TrainResult:
+def fit(
+    model,
+    train_data,
+    validation_data,
+    settings: TrainingSettings,
+    *,
+    augmentation=None,
+    strategy=None,
+    progress: ProgressSink | None = None,
+    stop: threading.Event | None = None,
+    seed: int | None = None,
+    callbacks=(),
+) -> TrainResult:
     """``train`` with its settings already checked (a ``TrainingSettings``)."""
     import keras
     import tensorflow as tf
@@ -61,22 +93,28 @@ def fit(model, train_data, validation_data, settings: TrainingSettings, *, augme
                 f"the model's variables were created outside the scope of {type(strategy).__name__}; "
                 f"pass a function that builds the model (such as build_mnist_convnet) instead"
             )
-        model.compile(optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
-                      loss=loss_for(model), metrics=["accuracy"])
+        model.compile(
+            optimizer=make_optimizer(settings.optimizer, settings.learning_rate),
+            loss=loss_for(model),
+            metrics=["accuracy"],
+        )
     input_shape = model.input_shape[1:]  # (H, W, C)
     # Under several replicas each step takes one global batch and splits it among them.
-    train_ds = make_dataset(*train_data, settings.batch_size, shuffle=True, seed=seed, input_shape=input_shape,
-                            augmentation=augmentation)
+    train_ds = make_dataset(
+        *train_data, settings.batch_size, shuffle=True, seed=seed, input_shape=input_shape, augmentation=augmentation
+    )
     val_ds = None
     if validation_data is not None:
-        val_ds = make_dataset(*validation_data, validation_batch_size(settings.batch_size, input_shape),
-                              input_shape=input_shape)
+        val_ds = make_dataset(
+            *validation_data, validation_batch_size(settings.batch_size, input_shape), input_shape=input_shape
+        )
     all_callbacks = list(callbacks)
     if progress is not None or stop is not None:
         all_callbacks.append(progress_callback(progress or TrainingLog(), stop))
     started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, verbose=0,
-                        callbacks=all_callbacks, shuffle=False)  # The pipeline shuffles.
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=settings.epochs, verbose=0, callbacks=all_callbacks, shuffle=False
+    )  # The pipeline shuffles.
     seconds = time.perf_counter() - started
     stopped = stop is not None and stop.is_set()
     clean = {key: [float(v) for v in values] for key, values in history.history.items()}

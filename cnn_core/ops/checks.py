@@ -46,7 +46,7 @@ def check_positive_int(value, name: str) -> int:
 
 
 def check_padding(padding) -> None:
-    """"valid", "same" or an int >= 0."""
+    """ "valid", "same" or an int >= 0."""
     if isinstance(padding, str):
         if padding not in PADDING_MODES:
             raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")

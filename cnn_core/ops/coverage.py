@@ -43,7 +43,7 @@ def window_coverage(padded_shape: tuple[int, int], corners: Sequence[tuple[int, 
     kh, kw = check_pair(kernel_size, "kernel_size")
     counts = np.zeros(padded_shape, dtype=int)
     for top, left in corners:
-        counts[top:top + kh, left:left + kw] += 1
+        counts[top : top + kh, left : left + kw] += 1
     return counts
 
 
@@ -62,7 +62,16 @@ def coverage(input_shape, kernel_size: int, strides: int = 1, padding="valid") -
     padded_shape = (int(input_shape[0]) + top + bottom, int(input_shape[1]) + left + right)
     corners = tuple((r * sh, c * sw) for r in range(h_out) for c in range(w_out))
     counts = window_coverage(padded_shape, corners, (kh, kw))
-    real = counts[top:padded_shape[0] - bottom, left:padded_shape[1] - right]
+    real = counts[top : padded_shape[0] - bottom, left : padded_shape[1] - right]
     last_end = (w_out - 1) * sw + kw  # Padded columns covered up to the end of a row's last window.
-    return Coverage(pads, padded_shape, corners, counts, int((real == 0).sum()), max(sw - kw, 0),
-                    padded_shape[1] - last_end, (last_end - kw, last_end - 1), padded_shape[1] - kw)
+    return Coverage(
+        pads,
+        padded_shape,
+        corners,
+        counts,
+        int((real == 0).sum()),
+        max(sw - kw, 0),
+        padded_shape[1] - last_end,
+        (last_end - kw, last_end - 1),
+        padded_shape[1] - kw,
+    )

@@ -29,16 +29,20 @@ def output_size_latex(input_size: int, kernel_size: int, strides: int, padding) 
     i, k, s = input_size, kernel_size, strides
     if padding == "same":
         before, after = same_padding(i, k, s)
-        return (rf"\begin{{gathered}} o = \left\lceil \frac{{i}}{{s}} \right\rceil"
-                rf" = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out} \\"
-                rf" \text{{zeros added: {before} before, {after} after: }}"
-                rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"
-                rf" \end{{gathered}}")
+        return (
+            rf"\begin{{gathered}} o = \left\lceil \frac{{i}}{{s}} \right\rceil"
+            rf" = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out} \\"
+            rf" \text{{zeros added: {before} before, {after} after: }}"
+            rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"
+            rf" \end{{gathered}}"
+        )
     p = 0 if padding == "valid" else int(padding)
     exact = (i + 2 * p - k) / s
-    return (rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
-            rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
-            rf" = \lfloor {format_value(exact, 3)} \rfloor + 1 = {out}")
+    return (
+        rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
+        rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+        rf" = \lfloor {format_value(exact, 3)} \rfloor + 1 = {out}"
+    )
 
 
 def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None = None) -> str:
@@ -58,17 +62,23 @@ def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[
     lines = []
     for c in range(channels):
         sub = rf"_{{\text{{{channel_names[c]}}}}}" if channels > 1 else ""
-        line = (rf"{bmatrix(frame.patch[:, :, c], decimals)} \odot {bmatrix(frame.kernel[:, :, c], decimals)}"
-                rf" = {bmatrix(frame.products[:, :, c], decimals)}"
-                rf" \;\Rightarrow\; \Sigma{sub} = {fmt(frame.channel_sums[c])}")
+        line = (
+            rf"{bmatrix(frame.patch[:, :, c], decimals)} \odot {bmatrix(frame.kernel[:, :, c], decimals)}"
+            rf" = {bmatrix(frame.products[:, :, c], decimals)}"
+            rf" \;\Rightarrow\; \Sigma{sub} = {fmt(frame.channel_sums[c])}"
+        )
         lines.append(line)
         if kh * kw <= 9:
-            terms = " + ".join(rf"{_paren(fmt(p))} \cdot {_paren(fmt(k))}"
-                               for p, k in zip(frame.patch[:, :, c].ravel(), frame.kernel[:, :, c].ravel()))
+            terms = " + ".join(
+                rf"{_paren(fmt(p))} \cdot {_paren(fmt(k))}"
+                for p, k in zip(frame.patch[:, :, c].ravel(), frame.kernel[:, :, c].ravel())
+            )
             lines.append(rf"\Sigma{sub} = {terms} = {fmt(frame.channel_sums[c])}")
     sums = " + ".join(_paren(fmt(s)) for s in frame.channel_sums)
-    lines.append(rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
-                 rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}")
+    lines.append(
+        rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
+        rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}"
+    )
     return lines
 
 
@@ -86,6 +96,8 @@ def pool_step_latex(frame, decimals: int = 2) -> str:
 
 def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
+
+
 def spatial_math(height: int, width: int, window, strides, padding: str) -> tuple[int, int, str]:
     """Output height and width of a sliding window, with the arithmetic (one line when both match)."""
     (kh, kw), (sh, sw) = window, strides

@@ -27,13 +27,18 @@ KERNEL_SIZES = (3, 5)
 _BINOMIAL = {3: np.array([1.0, 2.0, 1.0]), 5: np.array([1.0, 4.0, 6.0, 4.0, 1.0])}
 _DERIVATIVE = {3: np.array([-1.0, 0.0, 1.0]), 5: np.array([-1.0, -2.0, 0.0, 2.0, 1.0])}
 # A 5x5 sharpen whose weights sum to 1, so flat regions keep their value.
-_SHARPEN_5 = np.array([
-    [-1, -1, -1, -1, -1],
-    [-1, 2, 2, 2, -1],
-    [-1, 2, 8, 2, -1],
-    [-1, 2, 2, 2, -1],
-    [-1, -1, -1, -1, -1],
-]) / 8.0
+_SHARPEN_5 = (
+    np.array(
+        [
+            [-1, -1, -1, -1, -1],
+            [-1, 2, 2, 2, -1],
+            [-1, 2, 8, 2, -1],
+            [-1, 2, 2, 2, -1],
+            [-1, -1, -1, -1, -1],
+        ]
+    )
+    / 8.0
+)
 
 
 class GridError(ValueError):
@@ -132,7 +137,7 @@ def parse_cell(cell) -> float:
 
 
 def _ratio(text: str) -> float:
-    """"a" or "a/b" (a, b decimal numbers) -> a / b as a float.
+    """ "a" or "a/b" (a, b decimal numbers) -> a / b as a float.
 
     Each part is read with ``float``, not ``Fraction``: ``Fraction("1e9999999")`` builds a
     ten-million-digit integer (seconds of CPU, then an OverflowError), where ``float`` gives inf

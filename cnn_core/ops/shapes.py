@@ -83,8 +83,10 @@ def output_shape(input_shape, kernel_size, strides=1, padding="valid") -> tuple[
     ((26, 26), (3, 3))
     """
     (kh, kw), (sh, sw) = check_pair(kernel_size, "kernel_size"), check_pair(strides, "strides")
-    return (conv_output_size(int(input_shape[0]), kh, sh, padding),
-            conv_output_size(int(input_shape[1]), kw, sw, padding))
+    return (
+        conv_output_size(int(input_shape[0]), kh, sh, padding),
+        conv_output_size(int(input_shape[1]), kw, sw, padding),
+    )
 
 
 def pad_amounts(input_shape, kernel_size, strides=1, padding="valid") -> tuple[int, int, int, int]:
@@ -94,5 +96,7 @@ def pad_amounts(input_shape, kernel_size, strides=1, padding="valid") -> tuple[i
     (0, 1, 1, 1)
     """
     (kh, kw), (sh, sw) = check_pair(kernel_size, "kernel_size"), check_pair(strides, "strides")
-    return (*padding_amounts(int(input_shape[0]), kh, sh, padding),
-            *padding_amounts(int(input_shape[1]), kw, sw, padding))
+    return (
+        *padding_amounts(int(input_shape[0]), kh, sh, padding),
+        *padding_amounts(int(input_shape[1]), kw, sw, padding),
+    )

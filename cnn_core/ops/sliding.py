@@ -30,8 +30,9 @@ def windows(padded: np.ndarray, kernel_size, strides=1) -> np.ndarray:
     return view[::sh, ::sw].transpose(0, 1, 3, 4, 2)  # (H_out, W_out, kh, kw, C)
 
 
-def conv2d(image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1,
-           padding="valid") -> np.ndarray:
+def conv2d(
+    image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1, padding="valid"
+) -> np.ndarray:
     """2-D convolution (cross-correlation, as in deep learning) of one image with a filter bank.
 
     image (H, W, C_in), kernels (kh, kw, C_in, C_out), bias (C_out,) -> (H_out, W_out, C_out),

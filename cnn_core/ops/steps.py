@@ -104,7 +104,9 @@ class PoolStep:
         return self._progress.partial(self.index)
 
 
-def conv_steps(image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1, padding="valid") -> Iterator[ConvStep]:
+def conv_steps(
+    image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1, padding="valid"
+) -> Iterator[ConvStep]:
     """Yield one ``ConvStep`` per output cell of ``conv2d(image, kernels, bias, strides, padding)``.
 
     image (H, W, C_in), kernels (kh, kw, C_in, C_out) -> H_out * W_out * C_out frames, filter by
@@ -131,14 +133,30 @@ def _conv_frames(padded, pads, kernels, bias, strides, shape) -> Iterator[ConvSt
         for row in range(shape[0]):
             for col in range(shape[1]):
                 top, left = row * strides[0], col * strides[1]
-                patch = padded[top:top + kh, left:left + kw, :]  # (kh, kw, C_in)
+                patch = padded[top : top + kh, left : left + kw, :]  # (kh, kw, C_in)
                 products = patch * kernel
                 channel_sums = products.sum(axis=(0, 1))  # (C_in,)
                 products.flags.writeable = channel_sums.flags.writeable = False
                 value = float(channel_sums.sum() + bias[f])
                 progress.values[row, col, f] = value
-                yield ConvStep(index, total, f, row, col, top, left, patch, kernel, products,
-                               channel_sums, float(bias[f]), value, padded, pads, progress)
+                yield ConvStep(
+                    index,
+                    total,
+                    f,
+                    row,
+                    col,
+                    top,
+                    left,
+                    patch,
+                    kernel,
+                    products,
+                    channel_sums,
+                    float(bias[f]),
+                    value,
+                    padded,
+                    pads,
+                    progress,
+                )
                 index += 1
 
 
@@ -164,7 +182,7 @@ def _pool_frames(padded, pads, pool, strides, mode, shape) -> Iterator[PoolStep]
         for row in range(shape[0]):
             for col in range(shape[1]):
                 top, left = row * strides[0], col * strides[1]
-                window = padded[top:top + pool[0], left:left + pool[1], ch]  # (ph, pw), NaN = padding
+                window = padded[top : top + pool[0], left : left + pool[1], ch]  # (ph, pw), NaN = padding
                 real = ~np.isnan(window)
                 argmax = None
                 if mode == "max":
@@ -174,6 +192,21 @@ def _pool_frames(padded, pads, pool, strides, mode, shape) -> Iterator[PoolStep]
                 else:
                     value = float(np.nansum(window) / real.sum())
                 progress.values[row, col, ch] = value
-                yield PoolStep(index, total, ch, row, col, top, left, window, mode, int(real.sum()),
-                               argmax, value, padded, pads, progress)
+                yield PoolStep(
+                    index,
+                    total,
+                    ch,
+                    row,
+                    col,
+                    top,
+                    left,
+                    window,
+                    mode,
+                    int(real.sum()),
+                    argmax,
+                    value,
+                    padded,
+                    pads,
+                    progress,
+                )
                 index += 1

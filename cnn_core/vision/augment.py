@@ -58,7 +58,9 @@ def augment_image(image: np.ndarray, settings: AugmentSettings, rng) -> np.ndarr
     return apply_transform(image, params, settings.fill_mode, settings.cval)
 
 
-def augment_variants(image: np.ndarray, settings: AugmentSettings, count: int, seed: int) -> list[tuple[np.ndarray, dict]]:
+def augment_variants(
+    image: np.ndarray, settings: AugmentSettings, count: int, seed: int
+) -> list[tuple[np.ndarray, dict]]:
     """``count`` random variants of one image and the parameters of each; the same seed repeats them."""
     if not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be a positive int, got {count!r}")

@@ -45,10 +45,14 @@ def keras_layers_code(settings: AugmentSettings, image_size: tuple[int, int] = (
         vertical = settings.width_shift_range * width / height
         sideways = settings.height_shift_range * height / width
         lines.append("    # ImageDataGenerator swaps the axes: width_shift_range moves the image up and down.")
-        lines.append(f"    layers.RandomTranslation(height_factor={vertical:.6g}, width_factor={sideways:.6g}, {fill}),")
+        lines.append(
+            f"    layers.RandomTranslation(height_factor={vertical:.6g}, width_factor={sideways:.6g}, {fill}),"
+        )
     if settings.shear_range:
         slope = float(np.sin(np.deg2rad(settings.shear_range)))
-        lines.append(f"    # shear_range is in degrees: sin({settings.shear_range:g}°) = {slope:.4g} px across per px down.")
+        lines.append(
+            f"    # shear_range is in degrees: sin({settings.shear_range:g}°) = {slope:.4g} px across per px down."
+        )
         lines.append("    # RandomShear shears about the top-left corner; the generator about the centre.")
         lines.append(f"    layers.RandomShear(x_factor={slope:.6g}, y_factor=0.0, {fill}),")
     if settings.zoom_range:
@@ -56,7 +60,9 @@ def keras_layers_code(settings: AugmentSettings, image_size: tuple[int, int] = (
         bounds = f"({low:.6g}, {high:.6g})"
         lines.append("    # Scale factors 1 + factor, drawn independently for each axis; above 1 zooms out.")
         lines.append(f"    layers.RandomZoom(height_factor={bounds}, width_factor={bounds}, {fill}),")
-    flips = [mode for mode, on in (("horizontal", settings.horizontal_flip), ("vertical", settings.vertical_flip)) if on]
+    flips = [
+        mode for mode, on in (("horizontal", settings.horizontal_flip), ("vertical", settings.vertical_flip)) if on
+    ]
     if flips:
         lines.append(f'    layers.RandomFlip("{"_and_".join(flips)}"),')
     if len(lines) == 4:

@@ -70,9 +70,7 @@ def _check_image(image) -> None:
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got dtype {image.dtype}")
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ValueError(
-            f"expected a grayscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image, got shape {image.shape}"
-        )
+        raise ValueError(f"expected a grayscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image, got shape {image.shape}")
     if min(image.shape[:2]) < 8:
         raise ValueError(f"the image is too small to hold a digit: {image.shape[1]}x{image.shape[0]} pixels")
     if image.shape[0] * image.shape[1] > MAX_PIXELS:

@@ -24,8 +24,16 @@ import numpy as np
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 TRANSFORM_KEYS = (
-    "theta", "tx", "ty", "shear", "zx", "zy",
-    "flip_horizontal", "flip_vertical", "channel_shift_intensity", "brightness",
+    "theta",
+    "tx",
+    "ty",
+    "shear",
+    "zx",
+    "zy",
+    "flip_horizontal",
+    "flip_vertical",
+    "channel_shift_intensity",
+    "brightness",
 )
 
 
@@ -159,9 +167,16 @@ def random_transform_params(
             raise ValueError(f"brightness_range must be a pair of floats, got {brightness_range!r}")
         brightness = rng.uniform(brightness_range[0], brightness_range[1])
     return {
-        "theta": theta, "tx": tx, "ty": ty, "shear": shear, "zx": zx, "zy": zy,
-        "flip_horizontal": flip_horizontal, "flip_vertical": flip_vertical,
-        "channel_shift_intensity": channel_shift, "brightness": brightness,
+        "theta": theta,
+        "tx": tx,
+        "ty": ty,
+        "shear": shear,
+        "zx": zx,
+        "zy": zy,
+        "flip_horizontal": flip_horizontal,
+        "flip_vertical": flip_vertical,
+        "channel_shift_intensity": channel_shift,
+        "brightness": brightness,
     }
 
 
@@ -173,8 +188,10 @@ def zoom_bounds(zoom_range) -> tuple[float, float]:
     """
     if isinstance(zoom_range, (int, float, np.integer, np.floating)) and not isinstance(zoom_range, bool):
         return 1 - float(zoom_range), 1 + float(zoom_range)
-    if isinstance(zoom_range, (tuple, list)) and len(zoom_range) == 2 and all(
-        isinstance(v, (int, float, np.integer, np.floating)) for v in zoom_range
+    if (
+        isinstance(zoom_range, (tuple, list))
+        and len(zoom_range) == 2
+        and all(isinstance(v, (int, float, np.integer, np.floating)) for v in zoom_range)
     ):
         return float(zoom_range[0]), float(zoom_range[1])
     raise ValueError(f"zoom_range must be a float or a pair of floats, got {zoom_range!r}")
@@ -190,16 +207,20 @@ def _warp(image: np.ndarray, matrix: np.ndarray, fill_mode: str, cval: float) ->
         cols, rows = _source_coordinates(affine, height, width)
         map_x = wrap_coordinates(cols, width).astype(np.float32)
         map_y = wrap_coordinates(rows, height).astype(np.float32)
+
         def warp(part):
             return cv2.remap(part, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     else:
         # scipy's "constant" gives cval beyond the outermost pixel centres and interpolates only
         # inside them; replicate the border for the interpolation, then paint the outside.
-        border = {"nearest": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT,
-                  "constant": cv2.BORDER_REPLICATE}[fill_mode]
+        border = {"nearest": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT, "constant": cv2.BORDER_REPLICATE}[
+            fill_mode
+        ]
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+
         def warp(part):
             return cv2.warpAffine(part, affine, (width, height), flags=flags, borderMode=border)
+
     parts = [warp(np.ascontiguousarray(image[..., start:stop])) for start, stop in _channel_groups(channels)]
     out = np.concatenate([p.reshape(height, width, -1) for p in parts], axis=-1)
     if fill_mode == "constant":

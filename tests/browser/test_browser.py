@@ -60,8 +60,11 @@ def _wait_until_settled(tab) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the page kept running for more than {SETTLE_TIMEOUT_S} s")
     # Widgets and charts load their code lazily and show a grey skeleton until it arrives.
-    tab.wait_for_selector('[data-testid="stMain"] [data-testid="stSkeleton"]', state="detached",
-                          timeout=max(1000, (deadline - time.monotonic()) * 1000))
+    tab.wait_for_selector(
+        '[data-testid="stMain"] [data-testid="stSkeleton"]',
+        state="detached",
+        timeout=max(1000, (deadline - time.monotonic()) * 1000),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +76,10 @@ def sidebar_links(app_url, tab) -> dict[str, str]:
     if more.count() and "more" in more.inner_text().lower():
         more.click()  # the sidebar folds long page lists behind "View N more"
     links = tab.locator('[data-testid="stSidebarNavLink"]')
-    return {links.nth(i).inner_text().split("\n")[-1].strip(): links.nth(i).get_attribute("href")
-            for i in range(links.count())}
+    return {
+        links.nth(i).inner_text().split("\n")[-1].strip(): links.nth(i).get_attribute("href")
+        for i in range(links.count())
+    }
 
 
 def test_sidebar_links_every_page_of_app_py(sidebar_links):
@@ -104,8 +109,11 @@ def _problems(tab, title: str) -> list[str]:
     active_title = active.first.inner_text().split("\n")[-1].strip() if active.count() else None
     if active_title != title:
         problems.append(f"the sidebar marks {active_title!r} as the current page, not {title!r}")
-    problems += [f"JavaScript error: {error}" for error in tab.js_errors
-                 if not any(benign in error for benign in BENIGN_PAGE_ERRORS)]
+    problems += [
+        f"JavaScript error: {error}"
+        for error in tab.js_errors
+        if not any(benign in error for benign in BENIGN_PAGE_ERRORS)
+    ]
     return problems
 
 

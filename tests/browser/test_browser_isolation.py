@@ -24,8 +24,10 @@ from tests.support import browser as bh
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Small subsets and different settings, so the two runs are quick and cannot be mistaken.
-RUNS = {"first": {"subset": 400, "epochs": 1, "optimizer": "adam"},
-        "second": {"subset": 250, "epochs": 2, "optimizer": "sgd"}}
+RUNS = {
+    "first": {"subset": 400, "epochs": 1, "optimizer": "adam"},
+    "second": {"subset": 250, "epochs": 2, "optimizer": "sgd"},
+}
 
 
 def fit_size(subset: int) -> int:

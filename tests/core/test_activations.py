@@ -110,9 +110,14 @@ def test_the_activation_model_is_built_once_and_follows_weight_changes(keras):
 def test_a_sequential_model_never_called_and_without_input(keras):
     from keras import layers
 
-    model = keras.Sequential([
-        layers.Conv2D(3, 3, activation="relu"), layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(2),
-    ])
+    model = keras.Sequential(
+        [
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.AveragePooling2D(2),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     assert not model.built
     image = rng_image((10, 10, 2), seed=3)
     maps = layer_activations(model, image)
@@ -147,7 +152,9 @@ def test_a_functional_model_with_branches_skips_non_spatial_layers(keras):
 def test_a_nested_sequential_block_is_opened(keras):
     from keras import layers
 
-    block = keras.Sequential([layers.Conv2D(2, 3, name="inner_conv"), layers.MaxPooling2D(2, name="inner_pool")], name="block")
+    block = keras.Sequential(
+        [layers.Conv2D(2, 3, name="inner_conv"), layers.MaxPooling2D(2, name="inner_pool")], name="block"
+    )
     model = keras.Sequential([keras.Input((10, 10, 1)), block, layers.Conv2D(3, 2, name="outer_conv")])
     names = [name for name, _ in layer_activations(model, rng_image((10, 10, 1)))]
     assert names == ["inner_conv", "inner_pool", "outer_conv"]
@@ -206,13 +213,21 @@ def seed_grid(activation, images_per_row):
             std = channel_image.std()
             channel_image = channel_image / std if std > 0 else channel_image * 0
             channel_image = np.clip(channel_image * 64 + 128, 0, 255).astype("uint8")
-            display_grid[row * size_h:(row + 1) * size_h, col * size_w:(col + 1) * size_w] = channel_image
+            display_grid[row * size_h : (row + 1) * size_h, col * size_w : (col + 1) * size_w] = channel_image
     return display_grid
 
 
-@pytest.mark.parametrize("shape, per_row", [
-    ((7, 7, 32), 16), ((5, 6, 20), 16), ((4, 4, 3), 16), ((3, 3, 5), 2), ((6, 6, 1), 1), ((2, 9, 17), 4),
-])
+@pytest.mark.parametrize(
+    "shape, per_row",
+    [
+        ((7, 7, 32), 16),
+        ((5, 6, 20), 16),
+        ((4, 4, 3), 16),
+        ((3, 3, 5), 2),
+        ((6, 6, 1), 1),
+        ((2, 9, 17), 4),
+    ],
+)
 def test_activation_grid_matches_the_seeds_loop(shape, per_row):
     activation = np.maximum(np.random.default_rng(5).normal(size=shape), 0).astype(np.float32)  # ReLU-like
     ours = activation_grid(activation, per_row)
@@ -240,7 +255,7 @@ def test_the_last_partial_row_is_kept_and_padded_with_zeros():
     grid = activation_grid(activation, images_per_row=16)
     assert grid.shape == (2 * 3, 16 * 4)
     last_row = grid[3:]
-    np.testing.assert_array_equal(last_row[:, 4 * 4:], 0)  # cells 20..31 are empty
+    np.testing.assert_array_equal(last_row[:, 4 * 4 :], 0)  # cells 20..31 are empty
     # Channel 19 (the last) sits in row 1, column 3.
     np.testing.assert_array_equal(last_row[:, 12:16], seed_grid(activation[..., 19:20], 1))
 
@@ -288,7 +303,9 @@ def spot_model(keras, head: str, functional: bool = False):
     return model
 
 
-@pytest.mark.parametrize("head, functional", [("softmax", False), ("sigmoid", False), ("softmax", True), ("sigmoid", True)])
+@pytest.mark.parametrize(
+    "head, functional", [("softmax", False), ("sigmoid", False), ("softmax", True), ("sigmoid", True)]
+)
 @pytest.mark.parametrize("row, col", [(2, 3), (6, 1), (4, 4)])
 def test_grad_cam_peaks_on_the_spot(keras, head, functional, row, col):
     model = spot_model(keras, head, functional)
@@ -371,13 +388,15 @@ def test_class_probabilities_for_softmax_and_sigmoid_heads(keras, mnist_model):
 def tiny_pattern_model(keras):
     from keras import layers
 
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        layers.Conv2D(3, 3, activation="relu", name="c1"),
-        layers.Conv2D(2, 3, activation="relu", name="c2"),
-        layers.Flatten(),
-        layers.Dense(2, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(3, 3, activation="relu", name="c1"),
+            layers.Conv2D(2, 3, activation="relu", name="c2"),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     kernel, bias = model.get_layer("c1").get_weights()
     bias[2] = -50.0  # Filter 2 never fires: the book's ReLU'd loss would have no gradient.
     model.get_layer("c1").set_weights([kernel, bias])
@@ -396,9 +415,9 @@ def test_filter_ascent_follows_the_books_update_on_a_linear_layer(keras):
     g = np.zeros((8, 8))
     for i in range(6):
         for j in range(6):
-            g[i:i + 3, j:j + 3] += kernel
+            g[i : i + 3, j : j + 3] += kernel
     g /= 36
-    rise = 0.05 * (g ** 2).sum() / (np.sqrt((g ** 2).mean()) + 1e-5)
+    rise = 0.05 * (g**2).sum() / (np.sqrt((g**2).mean()) + 1e-5)
     (pattern,) = filter_patterns(model, "c1", [1], steps=6, step_size=0.05)
     np.testing.assert_allclose(np.diff(pattern.losses), rise, rtol=1e-3)
 

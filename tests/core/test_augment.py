@@ -66,12 +66,15 @@ def test_non_square_and_any_channel_count_match_keras(shape, fill_mode):
     np.testing.assert_allclose(apply_transform(image, params, fill_mode), expected, rtol=0, atol=ATOL)
 
 
-@pytest.mark.parametrize("params", [
-    {"channel_shift_intensity": 30.0},
-    {"channel_shift_intensity": -45.0, "theta": 10.0, "flip_horizontal": True},
-    {"brightness": 0.6},
-    {"brightness": 1.4, "zx": 1.2, "zy": 1.2, "flip_vertical": True},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"channel_shift_intensity": 30.0},
+        {"channel_shift_intensity": -45.0, "theta": 10.0, "flip_horizontal": True},
+        {"brightness": 0.6},
+        {"brightness": 1.4, "zx": 1.2, "zy": 1.2, "flip_vertical": True},
+    ],
+)
 def test_channel_shift_and_brightness_match_keras(params):
     image = smooth_image(24, 24, 3)
     expected = keras_generator().apply_transform(image, params)
@@ -102,10 +105,22 @@ def test_identity_and_flips_are_exact():
 
 
 SAMPLING_KWARGS = [
-    {"rotation_range": 30, "width_shift_range": 0.1, "height_shift_range": 0.1, "shear_range": 0.2,
-     "zoom_range": 0.5, "horizontal_flip": True},
-    {"width_shift_range": 5, "height_shift_range": [-3, 0, 4], "zoom_range": [0.7, 1.1], "vertical_flip": True,
-     "channel_shift_range": 20.0, "brightness_range": (0.5, 1.5)},
+    {
+        "rotation_range": 30,
+        "width_shift_range": 0.1,
+        "height_shift_range": 0.1,
+        "shear_range": 0.2,
+        "zoom_range": 0.5,
+        "horizontal_flip": True,
+    },
+    {
+        "width_shift_range": 5,
+        "height_shift_range": [-3, 0, 4],
+        "zoom_range": [0.7, 1.1],
+        "vertical_flip": True,
+        "channel_shift_range": 20.0,
+        "brightness_range": (0.5, 1.5),
+    },
     {"width_shift_range": 2.5, "height_shift_range": 0.3, "rotation_range": 180},
     {},
 ]
@@ -181,9 +196,13 @@ def test_keras_layers_code_builds_layers_with_the_equivalent_factors():
     translation = layers["RandomTranslation"]
     # ImageDataGenerator moves the image up/down by width_shift_range (keras-team/keras#17398).
     assert translation.height_factor == pytest.approx(0.1) and translation.width_factor == pytest.approx(0.2)
-    assert layers["RandomShear"].x_factor == pytest.approx((-np.sin(np.deg2rad(11.5)), np.sin(np.deg2rad(11.5))), abs=1e-6)
+    assert layers["RandomShear"].x_factor == pytest.approx(
+        (-np.sin(np.deg2rad(11.5)), np.sin(np.deg2rad(11.5))), abs=1e-6
+    )
     zoom = layers["RandomZoom"]
-    assert (zoom.height_lower, zoom.height_upper, zoom.width_lower, zoom.width_upper) == pytest.approx((-0.5, 0.5, -0.5, 0.5))
+    assert (zoom.height_lower, zoom.height_upper, zoom.width_lower, zoom.width_upper) == pytest.approx(
+        (-0.5, 0.5, -0.5, 0.5)
+    )
     assert all(getattr(layer, "fill_mode", "nearest") == "nearest" for layer in layers.values())
     out = namespace["augmentation"](np.zeros((2, 150, 150, 3), np.float32), training=True)
     assert tuple(out.shape) == (2, 150, 150, 3)

@@ -128,8 +128,10 @@ def test_canvas_strokes_give_the_same_digit_in_any_polarity(mnist_test):
     black_on_transparent = np.dstack([np.zeros_like(big)] * 3 + [big])
     black_on_white = np.dstack([255 - big] * 3)
     white_on_black_opaque = np.dstack([big] * 3 + [np.full_like(big, 255)])
-    results = [prepare_digit(image) for image in
-               (white_on_transparent, black_on_transparent, black_on_white, white_on_black_opaque)]
+    results = [
+        prepare_digit(image)
+        for image in (white_on_transparent, black_on_transparent, black_on_white, white_on_black_opaque)
+    ]
     for result in results[1:]:
         assert correlation(result, results[0]) > 0.97
 
@@ -159,10 +161,14 @@ def test_strokes_of_any_pen_end_up_as_wide_as_mnist_strokes(mnist_test, pen):
     ]
     + [
         pytest.param(np.zeros((280, 280, 4), np.uint8), id="empty transparent canvas"),
-        pytest.param(np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]), id="empty black canvas"),
+        pytest.param(
+            np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]), id="empty black canvas"
+        ),
         pytest.param(np.full((280, 280, 3), 255, np.uint8), id="empty white canvas"),
         pytest.param(np.full((480, 640, 3), 6, np.uint8), id="dark frame"),
-        pytest.param(np.random.default_rng(0).normal(20, 4, (480, 640)).clip(0, 255).astype(np.uint8), id="dark noisy frame"),
+        pytest.param(
+            np.random.default_rng(0).normal(20, 4, (480, 640)).clip(0, 255).astype(np.uint8), id="dark noisy frame"
+        ),
         pytest.param(np.full((480, 640), 128, np.uint8), id="uniform grey"),
     ],
 )
@@ -281,8 +287,17 @@ def test_augmentation_rotates_zooms_and_shifts_within_its_ranges():
 def test_training_batches_are_scaled_per_batch_from_uint8(mnist_test):
 
     x_test, y_test = mnist_test
-    batches = list(make_dataset(x_test[:96], y_test[:96], 32, shuffle=True, seed=0, input_shape=(28, 28, 1),
-                                augmentation=AugmentSettings(**AUGMENTATION)))
+    batches = list(
+        make_dataset(
+            x_test[:96],
+            y_test[:96],
+            32,
+            shuffle=True,
+            seed=0,
+            input_shape=(28, 28, 1),
+            augmentation=AugmentSettings(**AUGMENTATION),
+        )
+    )
     images = np.concatenate([np.asarray(b) for b, _ in batches])
     labels = np.concatenate([np.asarray(y) for _, y in batches])
     assert images.shape == (96, 28, 28, 1) and images.dtype == np.float32
@@ -294,7 +309,9 @@ def test_training_batches_are_scaled_per_batch_from_uint8(mnist_test):
 def test_shipped_augmented_model_is_the_seed_architecture_and_reads_mnist(mnist_test, augmented_model):
 
     reference = build_mnist_convnet()
-    assert [type(layer).__name__ for layer in augmented_model.layers] == [type(layer).__name__ for layer in reference.layers]
+    assert [type(layer).__name__ for layer in augmented_model.layers] == [
+        type(layer).__name__ for layer in reference.layers
+    ]
     assert augmented_model.count_params() == reference.count_params() == 93_322
     x_test, y_test = mnist_test
     predicted = predict_proba(augmented_model, x_test[:2000] / 255.0).argmax(axis=1)

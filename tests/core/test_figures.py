@@ -52,12 +52,23 @@ def _covered_cells(xs, ys, shape) -> np.ndarray:
     for box in boxes:
         x0, x1 = min(p[0] for p in box), max(p[0] for p in box)
         y0, y1 = min(p[1] for p in box), max(p[1] for p in box)
-        mask[int(y0 + 0.5):int(y1 + 0.5), int(x0 + 0.5):int(x1 + 0.5)] = True
+        mask[int(y0 + 0.5) : int(y1 + 0.5), int(x0 + 0.5) : int(x1 + 0.5)] = True
     return mask
 
 
-@pytest.mark.parametrize("value, text", [(4.0, "4"), (-3, "-3"), (0.126, "0.13"), (-0.004, "0"), (2.5, "2.5"),
-                                         (float("nan"), ""), (None, ""), (np.float32(1.5), "1.5")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (4.0, "4"),
+        (-3, "-3"),
+        (0.126, "0.13"),
+        (-0.004, "0"),
+        (2.5, "2.5"),
+        (float("nan"), ""),
+        (None, ""),
+        (np.float32(1.5), "1.5"),
+    ],
+)
 def test_format_value(value, text):
     assert format_value(value) == text
 
@@ -140,7 +151,8 @@ def test_conv_player_frames_follow_the_steps_exactly(strides, padding):
         np.testing.assert_allclose(np.array(middle_trace["z"], dtype=float), frame.products[:, :, 1], atol=1e-6)
         assert middle_trace["text"][0][0] == (
             f"{format_value(frame.patch[0, 0, 1])}×{format_value(frame.kernel[0, 0, 1])}"
-            f"<br>={format_value(frame.products[0, 0, 1])}")
+            f"<br>={format_value(frame.products[0, 0, 1])}"
+        )
         hidden = _covered_cells(cover_trace["x"], cover_trace["y"], out_shape)
         np.testing.assert_array_equal(hidden, np.isnan(frame.partial_output[:, :, 0]))
         title = animation["layout"]["title"]["text"]
@@ -192,8 +204,10 @@ def test_feature_maps_and_images_figures_lay_out_one_panel_each():
         feature_maps_figure(maps, ["a"])
     images = _spec(images_figure([np.zeros((8, 12)), np.ones((4, 6))], ["big", "small"], zmin=0, zmax=1))
     assert [_array(t["z"]).shape for t in images["data"]] == [(8, 12), (4, 6)]
-    assert images["layout"]["xaxis"]["domain"][1] - images["layout"]["xaxis"]["domain"][0] > \
-        images["layout"]["xaxis2"]["domain"][1] - images["layout"]["xaxis2"]["domain"][0]
+    assert (
+        images["layout"]["xaxis"]["domain"][1] - images["layout"]["xaxis"]["domain"][0]
+        > images["layout"]["xaxis2"]["domain"][1] - images["layout"]["xaxis2"]["domain"][0]
+    )
     with pytest.raises(ValueError, match="one title per image"):
         images_figure([np.zeros((2, 2))], [])
 

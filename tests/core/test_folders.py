@@ -40,7 +40,7 @@ def shape_image(kind: str, seed: int, size: int = 32) -> np.ndarray:
     r0, c0 = rng.integers(size // 3, 2 * size // 3, 2)
     radius = size // 5
     if kind == "circle":
-        mask = (rows - r0) ** 2 + (cols - c0) ** 2 <= radius ** 2
+        mask = (rows - r0) ** 2 + (cols - c0) ** 2 <= radius**2
     else:
         mask = (abs(rows - r0) <= radius) & (abs(cols - c0) <= radius)
     image[mask] = 230
@@ -68,8 +68,11 @@ def make_zip(path: Path, members: dict) -> Path:
 
 
 def shapes_members(prefix: str = "", per_class: int = 4) -> dict:
-    return {f"{prefix}{kind}/{i}.png": png_bytes(shape_image(kind[:-1], i))
-            for kind in ("circles", "squares") for i in range(per_class)}
+    return {
+        f"{prefix}{kind}/{i}.png": png_bytes(shape_image(kind[:-1], i))
+        for kind in ("circles", "squares")
+        for i in range(per_class)
+    }
 
 
 def huge_png(width: int, height: int) -> bytes:
@@ -89,7 +92,11 @@ def huge_png(width: int, height: int) -> bytes:
 
 def test_extract_unpacks_images_skips_other_files_and_finds_the_root(tmp_path):
     members = shapes_members("shapes/train/") | shapes_members("shapes/validation/", 2)
-    members |= {"shapes/README.txt": b"hello", "__MACOSX/shapes/._x.png": b"junk", "shapes/train/circles/.DS_Store": b""}
+    members |= {
+        "shapes/README.txt": b"hello",
+        "__MACOSX/shapes/._x.png": b"junk",
+        "shapes/train/circles/.DS_Store": b"",
+    }
     report = extract_image_zip(make_zip(tmp_path / "a.zip", members), tmp_path / "out")
     assert report.images == 12 and report.skipped == 3
     assert report.root == tmp_path / "out" / "shapes"
@@ -98,9 +105,17 @@ def test_extract_unpacks_images_skips_other_files_and_finds_the_root(tmp_path):
     assert extract_image_zip is extract_image_zip
 
 
-@pytest.mark.parametrize("member", [
-    "../evil.png", "shapes/../../evil.png", "/tmp/evil.png", "C:/evil.png", "..\\evil.png", "a\\..\\..\\evil.png",
-])
+@pytest.mark.parametrize(
+    "member",
+    [
+        "../evil.png",
+        "shapes/../../evil.png",
+        "/tmp/evil.png",
+        "C:/evil.png",
+        "..\\evil.png",
+        "a\\..\\..\\evil.png",
+    ],
+)
 def test_zip_slip_and_absolute_members_are_refused_by_name(tmp_path, member):
     archive = make_zip(tmp_path / "bad.zip", shapes_members() | {member: png_bytes(shape_image("circle", 1))})
     with pytest.raises(ValueError, match=f"member {member!r}".replace("\\", "\\\\").replace(".", r"\.")):
@@ -216,8 +231,9 @@ def test_split_by_class_keeps_one_example_each_side():
 def test_loading_decodes_every_file_to_the_same_pixels_as_pil(tmp_path):
     write_shapes(tmp_path, 4)
     calls = []
-    data = load_image_folder(tmp_path, image_size=(32, 32), validation_split=0.25,
-                                     progress=lambda done, total: calls.append((done, total)))
+    data = load_image_folder(
+        tmp_path, image_size=(32, 32), validation_split=0.25, progress=lambda done, total: calls.append((done, total))
+    )
     assert data.x_train.shape == (6, 32, 32, 3) and data.x_train.dtype == np.uint8
     assert data.x_val.shape == (2, 32, 32, 3) and data.input_shape == (32, 32, 3)
     assert data.counts() == {"circles": (3, 1), "squares": (3, 1)}
@@ -268,8 +284,10 @@ def test_the_pipeline_scales_keeps_labels_and_repeats_with_its_seed():
     augmented = make_dataset(images, labels, 5, shuffle=True, seed=3, augmentation=SEED_TRAINING)
     first = [(x.numpy(), y.numpy()) for x, y in augmented]
     second = [(x.numpy(), y.numpy()) for x, y in augmented]  # a second epoch: new order, new draws
-    again = [(x.numpy(), y.numpy()) for x, y in make_dataset(images, labels, 5, shuffle=True, seed=3,
-                                                             augmentation=SEED_TRAINING)]
+    again = [
+        (x.numpy(), y.numpy())
+        for x, y in make_dataset(images, labels, 5, shuffle=True, seed=3, augmentation=SEED_TRAINING)
+    ]
     for (xa, ya), (xb, yb) in zip(first, again):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
@@ -291,9 +309,15 @@ def test_one_epoch_on_a_folder_reports_the_validation_accuracy_of_its_model(tmp_
     data = load_image_folder(tmp_path, image_size=(48, 48), validation_split=0.25)
     log = TrainingLog()
     result = train(
-        lambda: build_cats_dogs_convnet(dropout=0.5, input_shape=(48, 48, 3)), (data.x_train, data.y_train),
-        (data.x_val, data.y_val), augmentation=SEED_TRAINING, epochs=1, batch_size=6, optimizer="adam",
-        progress=log, seed=0,
+        lambda: build_cats_dogs_convnet(dropout=0.5, input_shape=(48, 48, 3)),
+        (data.x_train, data.y_train),
+        (data.x_val, data.y_val),
+        augmentation=SEED_TRAINING,
+        epochs=1,
+        batch_size=6,
+        optimizer="adam",
+        progress=log,
+        seed=0,
     )
     assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(result.history["loss"]) == 1 and not result.stopped
@@ -314,9 +338,16 @@ def test_a_folder_run_trains_in_a_thread_holds_a_slot_and_evaluates(tmp_path):
     data = load_image_folder(tmp_path, image_size=(48, 48), validation_split=0.34)
     slots = TrainingSlots(1)
     validation = (data.x_val, data.y_val)
-    run = TrainingRun(lambda: build_cats_dogs_convnet(input_shape=(48, 48, 3)), (data.x_train, data.y_train),
-                      validation, validation, class_names=data.class_names, augmentation=SEED_PREVIEW,
-                      settings=TrainingSettings(epochs=1, batch_size=4, optimizer="adam"), slots=slots)
+    run = TrainingRun(
+        lambda: build_cats_dogs_convnet(input_shape=(48, 48, 3)),
+        (data.x_train, data.y_train),
+        validation,
+        validation,
+        class_names=data.class_names,
+        augmentation=SEED_PREVIEW,
+        settings=TrainingSettings(epochs=1, batch_size=4, optimizer="adam"),
+        slots=slots,
+    )
     run.start()
     with pytest.raises(TrainingBusyError):
         TrainingRun(lambda: None, (data.x_train, data.y_train), class_names=data.class_names, slots=slots).start()
@@ -333,12 +364,16 @@ def test_a_folder_run_trains_in_a_thread_holds_a_slot_and_evaluates(tmp_path):
 
 
 def test_download_caches_and_unpacks_then_reuses_the_cache(tmp_path):
-    source = make_zip(tmp_path / "source.zip", shapes_members("cats_and_dogs_filtered/train/")
-                      | shapes_members("cats_and_dogs_filtered/validation/", 2)
-                      | {"cats_and_dogs_filtered/vectorize.py": b"print()"})
+    source = make_zip(
+        tmp_path / "source.zip",
+        shapes_members("cats_and_dogs_filtered/train/")
+        | shapes_members("cats_and_dogs_filtered/validation/", 2)
+        | {"cats_and_dogs_filtered/vectorize.py": b"print()"},
+    )
     progress = []
-    root = download_cats_and_dogs(tmp_path / "cache", origin=source.as_uri(),
-                                          progress=lambda done, total: progress.append((done, total)))
+    root = download_cats_and_dogs(
+        tmp_path / "cache", origin=source.as_uri(), progress=lambda done, total: progress.append((done, total))
+    )
     assert root == tmp_path / "cache" / "datasets" / "cats_and_dogs_filtered_extracted" / "cats_and_dogs_filtered"
     assert scan_image_folder(root).class_names == ("circles", "squares")
     assert all(total == CATS_DOGS_BYTES for _, total in progress)
@@ -361,10 +396,17 @@ def test_a_damaged_download_is_not_kept_in_the_cache(tmp_path):
 
 
 def test_importing_folders_and_augment_stays_light():
-    probe = ("import sys, cnn_core.data.folders, cnn_core.data.zips, cnn_core.vision.augment, cnn_core.data.mnist; "
-             "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit', 'cv2') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    probe = (
+        "import sys, cnn_core.data.folders, cnn_core.data.zips, cnn_core.vision.augment, cnn_core.data.mnist; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit', 'cv2') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
     assert result.stdout.strip() == "[]"
 
 

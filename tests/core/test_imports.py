@@ -13,8 +13,11 @@ PROBE = (
 
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = sorted(".".join(path.relative_to(ROOT / "cnn_core").with_suffix("").parts)
-                 for path in (ROOT / "cnn_core").rglob("*.py") if path.stem != "__init__")
+MODULES = sorted(
+    ".".join(path.relative_to(ROOT / "cnn_core").with_suffix("").parts)
+    for path in (ROOT / "cnn_core").rglob("*.py")
+    if path.stem != "__init__"
+)
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -50,7 +53,9 @@ def test_the_public_api_is_listed_once_and_every_name_resolves():
 
 
 def test_the_public_api_loads_no_tensorflow_until_a_function_runs():
-    probe = ("import sys, cnn_core\n[getattr(cnn_core, n) for n in cnn_core.__all__]\n"
-             "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules))")
+    probe = (
+        "import sys, cnn_core\n[getattr(cnn_core, n) for n in cnn_core.__all__]\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

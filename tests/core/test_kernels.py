@@ -53,8 +53,17 @@ def test_gaussian_preset_is_the_binomial_outer_product(size):
 
 
 @pytest.mark.parametrize("size", KERNEL_SIZES)
-@pytest.mark.parametrize("name, total", [("box blur", 1.0), ("Gaussian blur", 1.0), ("sharpen", 1.0),
-                                         ("identity", 1.0), ("vertical edge", 0.0), ("horizontal edge", 0.0)])
+@pytest.mark.parametrize(
+    "name, total",
+    [
+        ("box blur", 1.0),
+        ("Gaussian blur", 1.0),
+        ("sharpen", 1.0),
+        ("identity", 1.0),
+        ("vertical edge", 0.0),
+        ("horizontal edge", 0.0),
+    ],
+)
 def test_blurs_keep_brightness_and_edges_ignore_flat_regions(name, size, total):
     flat = np.full((9, 9, 1), 0.5)
     out = conv2d(flat, kernel_preset(name, size)[:, :, None, None])
@@ -90,11 +99,14 @@ def test_preset_kernel_stacks_channels_and_draws_a_random_kernel_per_channel():
     assert not np.array_equal(random[:, :, 0], random[:, :, 1])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: kernel_preset("blurry"), "unknown kernel preset 'blurry'"),
-    (lambda: kernel_preset("identity", 4), "kernel size must be one of (3, 5), got 4"),
-    (lambda: preset_kernel("identity", 3, channels=0), "channels must be a positive int, got 0"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: kernel_preset("blurry"), "unknown kernel preset 'blurry'"),
+        (lambda: kernel_preset("identity", 4), "kernel size must be one of (3, 5), got 4"),
+        (lambda: preset_kernel("identity", 3, channels=0), "channels must be a positive int, got 0"),
+    ],
+)
 def test_bad_preset_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
@@ -111,7 +123,13 @@ def test_formatted_presets_parse_back_exactly(name, size):
 
 def test_format_number_prefers_short_exact_text():
     assert [format_number(v) for v in (2.0, -0.25, 1 / 9, 3 / 128, 0.37, -0.0)] == [
-        "2", "-0.25", "1/9", "3/128", "0.37", "0"]
+        "2",
+        "-0.25",
+        "1/9",
+        "3/128",
+        "0.37",
+        "0",
+    ]
     assert format_number(math.pi) == "3.142"
 
 
@@ -120,23 +138,26 @@ def test_parse_grid_reads_the_forms_people_type():
     np.testing.assert_array_equal(parse_grid(cells), [[1, -2, 1 / 9], [0.5, -3, 0.001], [4, 2.5, 0.5]])
 
 
-@pytest.mark.parametrize("cells, message", [
-    ([["1", "0"], ["x", "2"]], "row 2, column 1: 'x' is not a number"),
-    ([["1", ""], ["0", "2"]], "row 1, column 2: is empty"),
-    ([["1", None]], "row 1, column 2: is empty"),
-    ([["nan", "1"]], "row 1, column 1: 'nan' is not a number"),
-    ([["1", "inf"]], "row 1, column 2: 'inf' is not a number"),
-    ([["1", float("nan")]], "row 1, column 2: nan is not a finite number"),
-    ([["1/0"]], "row 1, column 1: '1/0' is not a number"),
-    ([["1--2"]], "row 1, column 1: '1--2' is not a number"),
-    ([["1/2/3"]], "row 1, column 1: '1/2/3' is not a number"),
-    ([["1e400"]], "row 1, column 1: '1e400' is not a finite number"),
-    ([["9" * 400]], f"row 1, column 1: {'9' * 400!r} is not a finite number"),
-    ([["1e9999999"]], "row 1, column 1: '1e9999999' is not a finite number"),  # no 10-million-digit integer
-    ([["1e400/1e400"]], "row 1, column 1: '1e400/1e400' is not a finite number"),
-    ([["1", "2"], ["3"]], "row 2 has 1 cells, expected 2"),
-    ([], "the grid is empty"),
-])
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ([["1", "0"], ["x", "2"]], "row 2, column 1: 'x' is not a number"),
+        ([["1", ""], ["0", "2"]], "row 1, column 2: is empty"),
+        ([["1", None]], "row 1, column 2: is empty"),
+        ([["nan", "1"]], "row 1, column 1: 'nan' is not a number"),
+        ([["1", "inf"]], "row 1, column 2: 'inf' is not a number"),
+        ([["1", float("nan")]], "row 1, column 2: nan is not a finite number"),
+        ([["1/0"]], "row 1, column 1: '1/0' is not a number"),
+        ([["1--2"]], "row 1, column 1: '1--2' is not a number"),
+        ([["1/2/3"]], "row 1, column 1: '1/2/3' is not a number"),
+        ([["1e400"]], "row 1, column 1: '1e400' is not a finite number"),
+        ([["9" * 400]], f"row 1, column 1: {'9' * 400!r} is not a finite number"),
+        ([["1e9999999"]], "row 1, column 1: '1e9999999' is not a finite number"),  # no 10-million-digit integer
+        ([["1e400/1e400"]], "row 1, column 1: '1e400/1e400' is not a finite number"),
+        ([["1", "2"], ["3"]], "row 2 has 1 cells, expected 2"),
+        ([], "the grid is empty"),
+    ],
+)
 def test_parse_grid_names_the_bad_cell(cells, message):
     with pytest.raises(GridError) as info:
         parse_grid(cells)

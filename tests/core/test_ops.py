@@ -89,6 +89,7 @@ def _keras_pool(tf, x, pool_size, strides, padding, mode) -> np.ndarray:
 
 # --- conv2d -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("padding", PADDINGS, ids=str)
 @pytest.mark.parametrize("strides", STRIDES, ids=str)
 @pytest.mark.parametrize("kernel_size", KERNEL_SIZES, ids=lambda k: f"k{k}")
@@ -150,10 +151,11 @@ def test_pad_input_and_windows_give_every_window_in_order():
     patches = windows(padded, 3, 2)
     assert patches.shape == (2, 3, 3, 3, 2)
     for r, c in itertools.product(range(2), range(3)):
-        np.testing.assert_array_equal(patches[r, c], padded[2 * r:2 * r + 3, 2 * c:2 * c + 3])
+        np.testing.assert_array_equal(patches[r, c], padded[2 * r : 2 * r + 3, 2 * c : 2 * c + 3])
 
 
 # --- pool2d -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["max", "average"])
 @pytest.mark.parametrize("padding", ["valid", "same"])
@@ -197,6 +199,7 @@ def test_pool2d_downsamples_a_148_feature_map_to_74(tf):
 
 # --- conv_output_size ---------------------------------------------------------------------------
 
+
 def _formula(i, k, s, padding):
     """o = floor((i + 2p - k) / s) + 1 (Dumoulin & Visin); "same" is ceil(i / s); None = no fit."""
     if padding == "same":
@@ -217,8 +220,17 @@ def test_conv_output_size_follows_the_formula():
 
 @pytest.mark.parametrize(
     "size, kernel_size, strides, padding, expected",
-    [(28, 3, 1, "valid", 26), (150, 3, 1, "valid", 148), (148, 2, 2, "valid", 74), (5, 3, 2, "valid", 2),
-     (5, 3, 2, "same", 3), (5, 3, 1, 1, 5), (7, 4, 3, "same", 3), (7, 4, 3, 2, 3), (10, 5, 4, "valid", 2)],
+    [
+        (28, 3, 1, "valid", 26),
+        (150, 3, 1, "valid", 148),
+        (148, 2, 2, "valid", 74),
+        (5, 3, 2, "valid", 2),
+        (5, 3, 2, "same", 3),
+        (5, 3, 1, 1, 5),
+        (7, 4, 3, "same", 3),
+        (7, 4, 3, 2, 3),
+        (10, 5, 4, "valid", 2),
+    ],
 )
 def test_conv_output_size_equals_the_length_tf_produces(tf, size, kernel_size, strides, padding, expected):
     image = np.zeros((size, size, 1), dtype=np.float32)
@@ -301,5 +313,6 @@ def test_bad_arguments_raise_value_error_naming_the_value(call, pattern):
 def test_same_padding_lets_a_kernel_larger_than_the_input_fit(tf):
     image, kernels, bias = _random_conv_case((2, 2, 1), 5, seed=7)
     assert conv_output_size(2, 5, 1, "same") == 2
-    np.testing.assert_allclose(conv2d(image, kernels, bias, padding="same"),
-                               _tf_conv(tf, image, kernels, bias, 1, "same"), rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        conv2d(image, kernels, bias, padding="same"), _tf_conv(tf, image, kernels, bias, 1, "same"), rtol=0, atol=ATOL
+    )

@@ -13,21 +13,23 @@ from cnn_core.ops.steps import conv_steps, pool_steps
 from tests.core.test_ops import _pair
 from tests.core.test_ops import _random_conv_case as _conv_case
 
-CONV_TABLE = list(itertools.product(
-    [(5, 5, 1), (6, 7, 3), (4, 4, 2)],  # (H, W, C_in)
-    [1, 2, 3, (2, 3)],  # kernel_size
-    [1, 2, (1, 2)],  # strides
-    ["valid", "same", 1],  # padding
-))
-POOL_TABLE = list(itertools.product(
-    [(5, 5, 1), (6, 7, 2)],  # (H, W, C)
-    [2, 3, (2, 3)],  # pool_size
-    [None, 1, 2],  # strides
-    ["valid", "same"],  # padding
-    ["max", "average"],  # mode
-))
-
-
+CONV_TABLE = list(
+    itertools.product(
+        [(5, 5, 1), (6, 7, 3), (4, 4, 2)],  # (H, W, C_in)
+        [1, 2, 3, (2, 3)],  # kernel_size
+        [1, 2, (1, 2)],  # strides
+        ["valid", "same", 1],  # padding
+    )
+)
+POOL_TABLE = list(
+    itertools.product(
+        [(5, 5, 1), (6, 7, 2)],  # (H, W, C)
+        [2, 3, (2, 3)],  # pool_size
+        [None, 1, 2],  # strides
+        ["valid", "same"],  # padding
+        ["max", "average"],  # mode
+    )
+)
 
 
 def _case_id(case) -> str:
@@ -35,6 +37,7 @@ def _case_id(case) -> str:
 
 
 # --- convolution frames ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape, kernel_size, strides, padding", CONV_TABLE, ids=map(_case_id, CONV_TABLE))
 def test_conv_frames_end_at_conv2d_and_match_their_window(shape, kernel_size, strides, padding):
@@ -49,7 +52,7 @@ def test_conv_frames_end_at_conv2d_and_match_their_window(shape, kernel_size, st
     for index, frame in enumerate(frames):
         assert (frame.index, frame.total) == (index, len(frames))
         assert (frame.top, frame.left) == (frame.row * sh, frame.col * sw)
-        np.testing.assert_array_equal(frame.patch, padded[frame.top:frame.top + kh, frame.left:frame.left + kw])
+        np.testing.assert_array_equal(frame.patch, padded[frame.top : frame.top + kh, frame.left : frame.left + kw])
         np.testing.assert_array_equal(frame.kernel, kernels[:, :, :, frame.filter])
         np.testing.assert_allclose(frame.products, frame.patch * frame.kernel, rtol=1e-6)
         np.testing.assert_allclose(frame.channel_sums, frame.products.sum(axis=(0, 1)), rtol=1e-5, atol=1e-6)
@@ -77,13 +80,16 @@ def test_each_conv_frame_adds_exactly_its_own_cell():
 
 
 # The classic hand-worked 5x5 example: a binary image and an "X" kernel, no padding, stride 1.
-SEED_IMAGE = np.array([
-    [1, 1, 1, 0, 0],
-    [0, 1, 1, 1, 0],
-    [0, 0, 1, 1, 1],
-    [0, 0, 1, 1, 0],
-    [0, 1, 1, 0, 0],
-], dtype=np.float32)
+SEED_IMAGE = np.array(
+    [
+        [1, 1, 1, 0, 0],
+        [0, 1, 1, 1, 0],
+        [0, 0, 1, 1, 1],
+        [0, 0, 1, 1, 0],
+        [0, 1, 1, 0, 0],
+    ],
+    dtype=np.float32,
+)
 X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32)
 
 
@@ -100,9 +106,7 @@ def test_seed_5x5_example_by_hand():
     # The whole feature map, worked out by hand from the same patches.
     np.testing.assert_array_equal(frames[-1].partial_output[:, :, 0], [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
     # Frame 5 knows cells 0-5 only: row 0, and row 1 up to column 2.
-    np.testing.assert_array_equal(
-        frame.partial_output[:, :, 0], [[4, 3, 4], [2, 4, 3], [np.nan, np.nan, np.nan]]
-    )
+    np.testing.assert_array_equal(frame.partial_output[:, :, 0], [[4, 3, 4], [2, 4, 3], [np.nan, np.nan, np.nan]])
 
 
 def test_rgb_cell_by_hand_sums_channels_then_adds_the_bias():
@@ -110,11 +114,14 @@ def test_rgb_cell_by_hand_sums_channels_then_adds_the_bias():
     image[1:, 1:, 0] = [[1, 2], [3, 4]]  # red patch of cell (1, 1)
     image[1:, 1:, 1] = [[0, 1], [1, 0]]  # green
     image[1:, 1:, 2] = [[5, 5], [5, 5]]  # blue
-    kernel = np.stack([
-        [[1, 0], [0, -1]],  # red:   1*1 + 4*(-1)        = -3
-        [[2, 2], [2, 2]],  # green: 2*(0 + 1 + 1 + 0)   =  4
-        [[0.5, 0], [0, 0.5]],  # blue:  0.5*5 + 0.5*5   =  5
-    ], axis=-1).astype(np.float32)[:, :, :, None]  # (2, 2, 3, 1)
+    kernel = np.stack(
+        [
+            [[1, 0], [0, -1]],  # red:   1*1 + 4*(-1)        = -3
+            [[2, 2], [2, 2]],  # green: 2*(0 + 1 + 1 + 0)   =  4
+            [[0.5, 0], [0, 0.5]],  # blue:  0.5*5 + 0.5*5   =  5
+        ],
+        axis=-1,
+    ).astype(np.float32)[:, :, :, None]  # (2, 2, 3, 1)
     frame = list(conv_steps(image, kernel, bias=np.array([1.0], dtype=np.float32)))[3]
     assert (frame.row, frame.col) == (1, 1)
     np.testing.assert_array_equal(frame.products[:, :, 0], [[1, 0], [0, -4]])
@@ -157,20 +164,25 @@ def test_frames_do_not_see_later_changes_to_the_callers_arrays():
     np.testing.assert_allclose(list(frames)[-1].partial_output, expected, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: conv_steps(np.zeros((5, 5, 3)), np.zeros((3, 3, 1, 2))),
-    lambda: conv_steps(np.zeros((5, 5, 1)), np.zeros((3, 3, 1, 2)), strides=0),
-    lambda: conv_steps(np.zeros((2, 2, 1)), np.zeros((3, 3, 1, 2))),
-    lambda: pool_steps(np.zeros((5, 5, 1)), padding=1),
-    lambda: pool_steps(np.zeros((5, 5, 1)), mode="min"),
-    lambda: pool_steps(np.zeros((1, 1, 1)), pool_size=2),
-], ids=["channels", "stride", "too-small", "pool-int-padding", "pool-mode", "pool-too-small"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: conv_steps(np.zeros((5, 5, 3)), np.zeros((3, 3, 1, 2))),
+        lambda: conv_steps(np.zeros((5, 5, 1)), np.zeros((3, 3, 1, 2)), strides=0),
+        lambda: conv_steps(np.zeros((2, 2, 1)), np.zeros((3, 3, 1, 2))),
+        lambda: pool_steps(np.zeros((5, 5, 1)), padding=1),
+        lambda: pool_steps(np.zeros((5, 5, 1)), mode="min"),
+        lambda: pool_steps(np.zeros((1, 1, 1)), pool_size=2),
+    ],
+    ids=["channels", "stride", "too-small", "pool-int-padding", "pool-mode", "pool-too-small"],
+)
 def test_bad_arguments_raise_before_the_first_frame(call):
     with pytest.raises(ValueError):
         call()  # no next(): a page learns of bad input when it asks for the frames
 
 
 # --- pooling frames -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape, pool_size, strides, padding, mode", POOL_TABLE, ids=map(_case_id, POOL_TABLE))
 def test_pool_frames_end_at_pool2d_and_match_their_window(shape, pool_size, strides, padding, mode):
@@ -193,12 +205,15 @@ def test_pool_frames_end_at_pool2d_and_match_their_window(shape, pool_size, stri
         assert frame.value == pytest.approx(expected[frame.row, frame.col, frame.channel], abs=1e-6)
 
 
-POOL_INPUT = np.array([
-    [1, 1, 2, 4],
-    [5, 6, 7, 8],
-    [3, 2, 1, 0],
-    [1, 2, 3, 4],
-], dtype=np.float32)[:, :, None]
+POOL_INPUT = np.array(
+    [
+        [1, 1, 2, 4],
+        [5, 6, 7, 8],
+        [3, 2, 1, 0],
+        [1, 2, 3, 4],
+    ],
+    dtype=np.float32,
+)[:, :, None]
 
 
 def test_max_pool_frames_by_hand():

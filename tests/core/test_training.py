@@ -108,15 +108,17 @@ def test_check_settings_names_the_bad_setting(settings, message):
 def test_one_epoch_on_a_small_subset_beats_chance_and_matches_keras_evaluate(mnist):
     (x, y), (x_test, y_test) = mnist
     log = TrainingLog()
-    result = train(small_convnet, (x[:1500], y[:1500]), (x_test[:500], y_test[:500]),
-                            epochs=1, batch_size=32, progress=log, seed=1)
+    result = train(
+        small_convnet, (x[:1500], y[:1500]), (x_test[:500], y_test[:500]), epochs=1, batch_size=32, progress=log, seed=1
+    )
     assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert not result.stopped
     evaluation = evaluate(result.model, x_test[:500], y_test[:500], num_classes=10)
     assert evaluation.accuracy > 0.5  # chance is 0.1
     # Reference: Keras's own evaluation on float32 images scaled by hand.
     keras_loss, keras_accuracy = result.model.evaluate(
-        x_test[:500, ..., None].astype(np.float32) / 255.0, y_test[:500], verbose=0)
+        x_test[:500, ..., None].astype(np.float32) / 255.0, y_test[:500], verbose=0
+    )
     assert evaluation.accuracy == pytest.approx(keras_accuracy, abs=1e-6)
     assert evaluation.loss == pytest.approx(keras_loss, rel=1e-4)
     assert result.history["val_accuracy"][0] == pytest.approx(keras_accuracy, abs=1e-6)
@@ -141,8 +143,9 @@ def test_stop_ends_training_after_the_current_batch_and_keeps_weights_and_histor
     model = small_convnet()
     before = [w.copy() for w in model.get_weights()]
     log = TrainingLog()
-    result = train(model, (x[:2000], y[:2000]), epochs=3, batch_size=50, progress=log,
-                            stop=stop, callbacks=[StopAtThirdBatch()])
+    result = train(
+        model, (x[:2000], y[:2000]), epochs=3, batch_size=50, progress=log, stop=stop, callbacks=[StopAtThirdBatch()]
+    )
     assert seen == [0, 1, 2]
     assert result.stopped and result.model is model
     assert len(result.history["loss"]) == 1
@@ -179,8 +182,9 @@ def test_train_runs_under_mirrored_strategy_with_two_cpu_replicas():
         }))
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["replicas"] == 2
@@ -196,9 +200,16 @@ def test_train_runs_under_mirrored_strategy_with_two_cpu_replicas():
 def test_training_run_trains_in_a_thread_and_evaluates(mnist):
     (x, y), (x_test, y_test) = mnist
     slots = TrainingSlots(2)
-    run = TrainingRun(small_convnet, (x[:600], y[:600]), (x[600:800], y[600:800]),
-                      (x_test[:300], y_test[:300]), class_names=DIGITS,
-                      settings=TrainingSettings(epochs=2, batch_size=60), slots=slots, name="thread")
+    run = TrainingRun(
+        small_convnet,
+        (x[:600], y[:600]),
+        (x[600:800], y[600:800]),
+        (x_test[:300], y_test[:300]),
+        class_names=DIGITS,
+        settings=TrainingSettings(epochs=2, batch_size=60),
+        slots=slots,
+        name="thread",
+    )
     assert run.snapshot().status == "waiting" and not run.done
     run.start()
     assert run.join(timeout=120)
@@ -213,9 +224,16 @@ def test_training_run_trains_in_a_thread_and_evaluates(mnist):
 def test_training_run_stop_keeps_the_model_and_history(mnist):
     (x, y), (x_test, y_test) = mnist
     slots = TrainingSlots(1)
-    run = TrainingRun(small_convnet, (x[:6000], y[:6000]), None, (x_test[:200], y_test[:200]),
-                      class_names=DIGITS, settings=TrainingSettings(epochs=50, batch_size=16), slots=slots,
-                      name="stopped")
+    run = TrainingRun(
+        small_convnet,
+        (x[:6000], y[:6000]),
+        None,
+        (x_test[:200], y_test[:200]),
+        class_names=DIGITS,
+        settings=TrainingSettings(epochs=50, batch_size=16),
+        slots=slots,
+        name="stopped",
+    )
     run.start()
     while run.snapshot().status == "waiting" and not run.done:
         threading.Event().wait(0.05)
@@ -241,8 +259,9 @@ def test_a_run_refused_by_the_cap_never_starts(mnist):
     (x, y), _ = mnist
     slots = TrainingSlots(1)
     slots.acquire()  # Someone else's training holds the only slot.
-    run = TrainingRun(small_convnet, (x[:100], y[:100]), class_names=DIGITS, settings=TrainingSettings(epochs=1),
-                      slots=slots)
+    run = TrainingRun(
+        small_convnet, (x[:100], y[:100]), class_names=DIGITS, settings=TrainingSettings(epochs=1), slots=slots
+    )
     with pytest.raises(TrainingBusyError):
         run.start()
     assert run.snapshot().status == "waiting" and slots.running == 1
@@ -265,10 +284,22 @@ def test_two_concurrent_runs_keep_their_own_models_and_progress(mnist):
     (x, y), _ = mnist
     slots = TrainingSlots(2)
     runs = [
-        TrainingRun(small_convnet, (x[:400], y[:400]), class_names=DIGITS,
-                    settings=TrainingSettings(epochs=1, batch_size=40), slots=slots, name="a"),
-        TrainingRun(small_convnet, (x[400:1000], y[400:1000]), class_names=DIGITS,
-                    settings=TrainingSettings(epochs=2, batch_size=20), slots=slots, name="b"),
+        TrainingRun(
+            small_convnet,
+            (x[:400], y[:400]),
+            class_names=DIGITS,
+            settings=TrainingSettings(epochs=1, batch_size=40),
+            slots=slots,
+            name="a",
+        ),
+        TrainingRun(
+            small_convnet,
+            (x[400:1000], y[400:1000]),
+            class_names=DIGITS,
+            settings=TrainingSettings(epochs=2, batch_size=20),
+            slots=slots,
+            name="b",
+        ),
     ]
     for run in runs:
         run.start()
@@ -311,8 +342,7 @@ def test_cross_entropy_matches_keras_losses():
 
 
 def test_history_csv_round_trips():
-    history = {"loss": [0.3, 0.1], "accuracy": [0.9, 0.97], "val_loss": [0.2, 0.15],
-               "val_accuracy": [0.93, 0.95]}
+    history = {"loss": [0.3, 0.1], "accuracy": [0.9, 0.97], "val_loss": [0.2, 0.15], "val_accuracy": [0.93, 0.95]}
     rows = list(csv.DictReader(io.StringIO(history_to_csv(history))))
     assert [int(row["epoch"]) for row in rows] == [1, 2]
     for key, values in history.items():
@@ -320,6 +350,7 @@ def test_history_csv_round_trips():
 
 
 # --- the summary table ---------------------------------------------------------------------------
+
 
 def keras_summary(model):
     """(name, type, output shape, params) per layer and the total, parsed from model.summary().
@@ -346,23 +377,24 @@ def strided_same_model():
     import keras
     from keras import layers
 
-    return keras.Sequential([
-        keras.Input((30, 22, 3)),
-        layers.Conv2D(6, (5, 3), strides=2, padding="same", name="conv_same"),
-        layers.Conv2D(4, 3, strides=(2, 1), use_bias=False, name="conv_strided"),
-        layers.AveragePooling2D((2, 3), strides=(1, 2), name="pool_odd"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(7, use_bias=False, name="dense_no_bias"),
-        layers.BatchNormalization(name="batchnorm"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((30, 22, 3)),
+            layers.Conv2D(6, (5, 3), strides=2, padding="same", name="conv_same"),
+            layers.Conv2D(4, 3, strides=(2, 1), use_bias=False, name="conv_strided"),
+            layers.AveragePooling2D((2, 3), strides=(1, 2), name="pool_odd"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(7, use_bias=False, name="dense_no_bias"),
+            layers.BatchNormalization(name="batchnorm"),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
     "build",
     [
         build_mnist_convnet,
-        lambda: build_convnet(filters=(16, 32), kernel_size=5, pooling="average", dropout=0.25,
-                                     dense_units=20),
+        lambda: build_convnet(filters=(16, 32), kernel_size=5, pooling="average", dropout=0.25, dense_units=20),
         lambda: build_convnet(filters=(8, 8, 8), pooling="max", pool_last=True),
         lambda: build_convnet(filters=(4,), pooling="none", dense_units=3),
         lambda: build_cats_dogs_convnet(dropout=0.5),
@@ -403,8 +435,9 @@ def test_train_mnist_script_is_reproducible(tmp_path):
             train_mnist.main(["--epochs", "1", "--train-size", "640", "--output", r"{tmp_path}/" + name + ".keras"])
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("test accuracy") == 2
     import keras

@@ -82,8 +82,10 @@ def test_the_shipped_mnist_model_on_test_digits():
     assert f"max **{channel.max():.4g}**" in " ".join(m.value for m in at.markdown)
 
 
-@pytest.mark.skipif(not (MODELS_DIR / "mnist_convnet_augmented.keras").exists(),
-                    reason="models/mnist_convnet_augmented.keras is not shipped in this checkout")
+@pytest.mark.skipif(
+    not (MODELS_DIR / "mnist_convnet_augmented.keras").exists(),
+    reason="models/mnist_convnet_augmented.keras is not shipped in this checkout",
+)
 def test_the_shipped_augmented_model_is_offered_too():
     at = run_page()
     at.selectbox(key="activations_model").set_value(SHIPPED_MODELS["mnist_convnet_augmented"]).run()
@@ -157,8 +159,13 @@ def test_without_the_shipped_model_the_seed_architecture_shows_the_seed_listing(
     assert at.selectbox(key="activations_model").options == [SEED_MODEL]
     assert any("random" in warning.value for warning in at.warning)
     assert grid_titles(at) == [
-        "**conv2d_1** · 148x148x32", "**max_pooling2d_1** · 74x74x32", "**conv2d_2** · 72x72x64",
-        "**max_pooling2d_2** · 36x36x64", "**conv2d_3** · 34x34x128", "**max_pooling2d_3** · 17x17x128",
-        "**conv2d_4** · 15x15x128", "**max_pooling2d_4** · 7x7x128",
+        "**conv2d_1** · 148x148x32",
+        "**max_pooling2d_1** · 74x74x32",
+        "**conv2d_2** · 72x72x64",
+        "**max_pooling2d_2** · 36x36x64",
+        "**conv2d_3** · 34x34x128",
+        "**max_pooling2d_3** · 17x17x128",
+        "**conv2d_4** · 15x15x128",
+        "**max_pooling2d_4** · 7x7x128",
     ]
     assert at.metric[0].value in ("cat", "dog")

@@ -55,8 +55,7 @@ def test_controls_change_the_settings_the_grid_and_the_code():
     slider(at, "Variants").set_value(16)
     at.run()
     assert not at.exception and not at.error
-    expected = AugmentSettings(90, 0.1, 0.1, 0.2, 0.0, horizontal_flip=True, vertical_flip=True,
-                                       fill_mode="constant")
+    expected = AugmentSettings(90, 0.1, 0.1, 0.2, 0.0, horizontal_flip=True, vertical_flip=True, fill_mode="constant")
     assert at.session_state["augmentation_settings"] == expected
     assert len(at.image) == 17
     assert variant_captions(at) == expected_captions(expected, 16, 0)

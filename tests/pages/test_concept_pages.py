@@ -93,12 +93,15 @@ def test_convolution_defaults_reproduce_the_classic_worked_example():
     assert maps["data"][0]["text"] == [[str(v) for v in row] for row in expected]
 
 
-@pytest.mark.parametrize("widget, key, value, expected", [
-    ("slider", "conv_strides", 2, f"{conv_output_size(5, 3, 2)}×{conv_output_size(5, 3, 2)}×2"),
-    ("radio", "conv_padding", "same", "5×5×2"),
-    ("radio", "conv_ksize", 5, f"{conv_output_size(5, 5)}×{conv_output_size(5, 5)}×2"),
-    ("slider", "conv_filters", 3, "3×3×3"),
-])
+@pytest.mark.parametrize(
+    "widget, key, value, expected",
+    [
+        ("slider", "conv_strides", 2, f"{conv_output_size(5, 3, 2)}×{conv_output_size(5, 3, 2)}×2"),
+        ("radio", "conv_padding", "same", "5×5×2"),
+        ("radio", "conv_ksize", 5, f"{conv_output_size(5, 5)}×{conv_output_size(5, 5)}×2"),
+        ("slider", "conv_filters", 3, "3×3×3"),
+    ],
+)
 def test_convolution_shape_follows_kernel_stride_and_padding(widget, key, value, expected):
     at = _run("convolution")
     getattr(at, widget)(key=key).set_value(value).run()
@@ -137,7 +140,10 @@ def test_convolution_rejects_cells_that_are_not_numbers():
 def test_convolution_edited_kernel_changes_the_numbers():
     at = _run("convolution")
     at.session_state["conv_kernel_0_cross (textbook)_3_0_of_1"] = {
-        "edited_rows": {1: {"2": "-1/2"}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {1: {"2": "-1/2"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     # Step 1: the centre of the first patch is 1, so the sum goes from 4 to 4 - 1·1 + 1·(-1/2) = 2.5.
     assert _latex(_ok(at)).rstrip("$\n ").endswith(r"\mathbf{2.5}")
@@ -246,7 +252,7 @@ def _unseen_by_hand(size: int, kernel: int, stride: int) -> int:
     starts = range(0, size - kernel + 1, stride)
     seen = np.zeros(size, dtype=bool)
     for start in starts:
-        seen[start:start + kernel] = True
+        seen[start : start + kernel] = True
     return size * size - int(seen.sum()) ** 2
 
 
@@ -260,11 +266,14 @@ def test_stride_classic_example_gives_2x2_and_3x3_not_4x4():
     assert _shapes(_ok(at)) == ["2×2"]
 
 
-@pytest.mark.parametrize("size, kernel, stride, reason", [
-    (6, 3, 2, "drops the remainder 1"),
-    (12, 3, 4, "larger than the window"),
-    (7, 2, 3, "larger than the window"),
-])
+@pytest.mark.parametrize(
+    "size, kernel, stride, reason",
+    [
+        (6, 3, 2, "drops the remainder 1"),
+        (12, 3, 4, "larger than the window"),
+        (7, 2, 3, "larger than the window"),
+    ],
+)
 def test_stride_explains_pixels_that_no_window_visits(size, kernel, stride, reason):
     at = _run("stride", stride_size=size, stride_kernel=kernel, stride_strides=stride)
     o = conv_output_size(size, kernel, stride)
@@ -308,11 +317,14 @@ def test_pooling_average_mode_shows_the_mean():
     assert _chart(at, "pool_result")["data"][0]["text"] == [["3.25", "5.25"], ["2", "2"]]
 
 
-@pytest.mark.parametrize("state, expected", [
-    ({"pool_size": 3, "pool_strides": 3}, [f"{conv_output_size(4, 3, 3)}×1", f"{conv_output_size(148, 3, 3)}×49"]),
-    ({"pool_size": 3, "pool_strides": 2, "pool_padding": "same"}, ["2×2", "74×74"]),
-    ({"pool_size": 2, "pool_strides": 1}, ["3×3", "147×147"]),
-])
+@pytest.mark.parametrize(
+    "state, expected",
+    [
+        ({"pool_size": 3, "pool_strides": 3}, [f"{conv_output_size(4, 3, 3)}×1", f"{conv_output_size(148, 3, 3)}×49"]),
+        ({"pool_size": 3, "pool_strides": 2, "pool_padding": "same"}, ["2×2", "74×74"]),
+        ({"pool_size": 2, "pool_strides": 1}, ["3×3", "147×147"]),
+    ],
+)
 def test_pooling_shape_follows_size_stride_and_padding(state, expected):
     assert _shapes(_run("pooling", **state)) == expected
 

@@ -28,9 +28,7 @@ LAB_PAGE = page_path("overfitting_lab")
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """No real download, no ~/.keras, no folder paths unless a test asks, no cached data.
-
-    """
+    """No real download, no ~/.keras, no folder paths unless a test asks, no cached data."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "0")
     monkeypatch.setattr(download, "CATS_DOGS_URL", (tmp_path / "offline" / "cats_and_dogs_filtered.zip").as_uri())
@@ -72,8 +70,10 @@ def test_a_zip_with_class_folders_at_its_top_is_named_after_the_upload():
 
 def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page():
     at = open_page(FOLDER_PAGE)
-    assert at.radio(key="folder_source").options == ["Upload a zip of class folders",
-                                                     "Cats and dogs (download, about 68 MB)"]
+    assert at.radio(key="folder_source").options == [
+        "Upload a zip of class folders",
+        "Cats and dogs (download, about 68 MB)",
+    ]
     load_zip(at, shapes_members("shapes/", 6) | {"shapes/README.md": b"# shapes", "__MACOSX/shapes/._x": b""})
     assert not at.error
     assert "10 training and 2 validation images in 2 classes" in at.success[0].value
@@ -99,12 +99,18 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     assert [b.label for b in at.get("download_button")] == ["Download the model (.keras)", "Download the history (CSV)"]
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"a/1.png": b"x", "../../evil.png": b"x"}, "'../../evil.png' has an absolute path or a '..' part"),
-    ({"circles/1.png": shapes_members()["circles/0.png"]}, "at least two class folders"),
-    (shapes_members() | {"triangles/readme.txt": b"no images"}, "triangles/ holds no images"),
-    (shapes_members() | {"squares/broken.png": b"\x89PNG\r\n\x1a\n broken"}, "'squares/broken.png' is not a readable image"),
-])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"a/1.png": b"x", "../../evil.png": b"x"}, "'../../evil.png' has an absolute path or a '..' part"),
+        ({"circles/1.png": shapes_members()["circles/0.png"]}, "at least two class folders"),
+        (shapes_members() | {"triangles/readme.txt": b"no images"}, "triangles/ holds no images"),
+        (
+            shapes_members() | {"squares/broken.png": b"\x89PNG\r\n\x1a\n broken"},
+            "'squares/broken.png' is not a readable image",
+        ),
+    ],
+)
 def test_bad_zips_get_a_message_not_a_traceback(members, message):
     at = load_zip(open_page(FOLDER_PAGE), members)
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
@@ -128,8 +134,11 @@ def test_offline_the_cats_and_dogs_option_says_so_then_a_reachable_copy_loads(tm
     assert any("Offline?" in e.value and "internet connection" in e.value for e in at.error)
     source = tmp_path / "mirror" / "cats_and_dogs_filtered.zip"
     source.parent.mkdir()
-    source.write_bytes(zip_bytes(shapes_members("cats_and_dogs_filtered/train/", 3)
-                                 | shapes_members("cats_and_dogs_filtered/validation/", 2)))
+    source.write_bytes(
+        zip_bytes(
+            shapes_members("cats_and_dogs_filtered/train/", 3) | shapes_members("cats_and_dogs_filtered/validation/", 2)
+        )
+    )
     monkeypatch.setattr(download, "CATS_DOGS_URL", source.as_uri())
     button(at, "Download and load").click().run()
     assert not at.exception and not at.error
@@ -144,7 +153,10 @@ def test_a_local_folder_path_is_offered_only_locally(tmp_path, monkeypatch):
     write_shapes(tmp_path / "two", 4)
     at = open_page(FOLDER_PAGE)
     at.radio(key="folder_source").set_value("path").run()
-    for path, message in ((tmp_path / "missing", "is not a folder"), (tmp_path / "one_class", "at least two class folders")):
+    for path, message in (
+        (tmp_path / "missing", "is not a folder"),
+        (tmp_path / "one_class", "at least two class folders"),
+    ):
         at.text_input(key="folder_path").set_value(str(path)).run()
         button(at, "Load this folder").click().run()
         assert not at.exception and any(message in e.value for e in at.error)
@@ -194,7 +206,9 @@ def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them(
     assert dropouts == [0.5] and not any(type(layer).__name__ == "Dropout" for layer in plain.result.model.layers)
     assert len(at.session_state["session_models"]) == 2
     story = next(i.value for i in at.info if i.value.startswith("Here"))
-    assert f"{table['gap'][0]} (plain)" in story or f"plain {table['gap'][0]}" in story or f"({table['gap'][0]})" in story
+    assert (
+        f"{table['gap'][0]} (plain)" in story or f"plain {table['gap'][0]}" in story or f"({table['gap'][0]})" in story
+    )
 
 
 def test_the_lab_says_when_the_server_is_busy():

@@ -303,8 +303,14 @@ def tiny_folder_data() -> ImageFolderData:
     """Two classes of three 150 x 150 noise pictures each, as the folder page would load them."""
     rng = np.random.default_rng(0)
     pictures = rng.integers(0, 256, (6, 150, 150, 3), dtype=np.uint8)
-    return ImageFolderData(("cats", "dogs"), pictures[:4], np.array([0, 0, 1, 1], np.int32),
-                                   pictures[4:], np.array([0, 1], np.int32), "tiny (test)")
+    return ImageFolderData(
+        ("cats", "dogs"),
+        pictures[:4],
+        np.array([0, 0, 1, 1], np.int32),
+        pictures[4:],
+        np.array([0, 1], np.int32),
+        "tiny (test)",
+    )
 
 
 WALKS = {
@@ -337,11 +343,14 @@ def test_every_choice_and_every_widget_at_both_ends(name):
     assert not walk.failures, walk.report()
 
 
-@pytest.mark.parametrize("setting, values, named", [
-    ("subset size", (0, -5, 1, 10**9), "training data"),  # 1 digit cannot be split for validation
-    ("epochs", (0, -1, 101, 10**9), "epochs"),
-    ("learning rate", (0.0, -1.0, 2.0, 1e9), "learning_rate"),
-])
+@pytest.mark.parametrize(
+    "setting, values, named",
+    [
+        ("subset size", (0, -5, 1, 10**9), "training data"),  # 1 digit cannot be split for validation
+        ("epochs", (0, -1, 101, 10**9), "epochs"),
+        ("learning rate", (0.0, -1.0, 2.0, 1e9), "learning_rate"),
+    ],
+)
 def test_mnist_bad_settings_block_the_start_with_a_message(setting, values, named):
     at = must_run(page("training"), "first run")
     radio = next(r for r in at.radio if any("subset" in o.lower() for o in r.options))
@@ -365,16 +374,30 @@ UPLOADERS = {
     # name: (page, state that reveals it, "file" or "camera", widget key)
     "convolution upload": ("convolution", {"conv_source": "upload"}, "file", "conv_upload"),
     "convolution upload (RGB, 64 px, 4 filters)": (
-        "convolution", {"conv_source": "upload", "conv_channels": 3, "conv_photo_height": 64, "conv_filters": 4},
-        "file", "conv_upload"),
+        "convolution",
+        {"conv_source": "upload", "conv_channels": 3, "conv_photo_height": 64, "conv_filters": 4},
+        "file",
+        "conv_upload",
+    ),
     "augmentation upload": ("augmentation", {"aug_source": "Upload a photo"}, "file", "aug_upload"),
-    "activations upload (MNIST model)": ("activations", {"activations_source_grey": "Upload a picture"},
-                                         "file", "activations_upload"),
-    "activations camera (MNIST model)": ("activations", {"activations_source_grey": "Camera"},
-                                         "camera", "activations_camera"),
+    "activations upload (MNIST model)": (
+        "activations",
+        {"activations_source_grey": "Upload a picture"},
+        "file",
+        "activations_upload",
+    ),
+    "activations camera (MNIST model)": (
+        "activations",
+        {"activations_source_grey": "Camera"},
+        "camera",
+        "activations_camera",
+    ),
     "activations upload (colour seed model)": (
-        "activations", {"activations_model": "Seed cats-vs-dogs convnet (untrained)",
-                        "activations_source_colour": "Upload a picture"}, "file", "activations_upload"),
+        "activations",
+        {"activations_model": "Seed cats-vs-dogs convnet (untrained)", "activations_source_colour": "Upload a picture"},
+        "file",
+        "activations_upload",
+    ),
     "digits upload": ("digits", {"digit_source": "Upload a photo"}, "file", "digit_upload"),
     "digits camera": ("digits", {"digit_source": "Camera"}, "camera", "digit_camera"),
 }
@@ -382,10 +405,22 @@ UPLOADERS = {
 
 # The colour model reads the same upload through the same decoder as the grey one; only pictures
 # whose channels or shape are unusual take a different path after decoding, so only those go there.
-COLOUR_ONLY = ("1x1 pixel", "2000x1 sliver", "1x2000 sliver", "RGBA PNG", "16-bit grayscale PNG", "CMYK JPEG",
-               "animated GIF", "truncated JPEG")
-UPLOAD_CASES = [(uploader, case) for uploader in UPLOADERS for case in IMAGE_CASES
-                if "colour" not in uploader or case in COLOUR_ONLY]
+COLOUR_ONLY = (
+    "1x1 pixel",
+    "2000x1 sliver",
+    "1x2000 sliver",
+    "RGBA PNG",
+    "16-bit grayscale PNG",
+    "CMYK JPEG",
+    "animated GIF",
+    "truncated JPEG",
+)
+UPLOAD_CASES = [
+    (uploader, case)
+    for uploader in UPLOADERS
+    for case in IMAGE_CASES
+    if "colour" not in uploader or case in COLOUR_ONLY
+]
 
 
 @pytest.mark.parametrize("uploader, case", UPLOAD_CASES)
@@ -426,8 +461,10 @@ def test_load_image_refuses_bad_files_and_decodes_the_rest(case):
 
 
 def test_load_image_handles_the_awkward_formats_as_documented():
-    rgb = {case: load_image(bad_images()[case].data) for case in
-           ("RGBA PNG", "16-bit grayscale PNG", "CMYK JPEG", "animated GIF", "6000x4000 JPEG photo")}
+    rgb = {
+        case: load_image(bad_images()[case].data)
+        for case in ("RGBA PNG", "16-bit grayscale PNG", "CMYK JPEG", "animated GIF", "6000x4000 JPEG photo")
+    }
     assert (rgb["RGBA PNG"][:, :16] == 0).all() and (rgb["RGBA PNG"][:, 16:] == 255).all()  # onto white
     deep = rgb["16-bit grayscale PNG"][..., 0]
     assert deep.min() == 0 and deep.max() == 255 and (np.diff(deep.astype(int), axis=1) >= 0).all()  # stretched
@@ -490,12 +527,10 @@ def test_folder_zip_with_thirty_oddly_named_classes_loads():
     assert at.session_state["folder_data"].num_classes == 30
 
 
-@pytest.mark.parametrize("per_class, split", [(1, 0.1), (1, 0.5), (MAX_IMAGES, 0.1),
-                                              (MAX_IMAGES, 0.5)])
+@pytest.mark.parametrize("per_class, split", [(1, 0.1), (1, 0.5), (MAX_IMAGES, 0.1), (MAX_IMAGES, 0.5)])
 def test_folder_zip_with_settings_at_both_ends_loads_or_says_why(per_class, split):
     upload = ("good.zip", zip_of(class_folders(per_class=4)), "application/zip")
-    at = page("folder_training", folder_source="zip", folder_max_per_class=per_class,
-              folder_validation_split=split)
+    at = page("folder_training", folder_source="zip", folder_max_per_class=per_class, folder_validation_split=split)
     must_run(at, "folder page: first run")
     at.file_uploader(key="folder_zip").set_value(upload)
     must_run(at, "folder page <- good.zip")
@@ -515,8 +550,11 @@ HOSTILE_CELLS = ["1e9999999", "9" * 400, "1e400", "nan", "1/0", "", "😀", "x" 
 
 def grid_editors(at: AppTest) -> list[tuple[str, str]]:
     """(key, first column name) of every editable grid on the page."""
-    return [(frame.key, str(frame.value.columns[0])) for frame in at.get("dataframe")
-            if frame.key and frame.editing_mode != "read_only"]
+    return [
+        (frame.key, str(frame.value.columns[0]))
+        for frame in at.get("dataframe")
+        if frame.key and frame.editing_mode != "read_only"
+    ]
 
 
 @pytest.mark.parametrize("name", ["convolution", "pooling"])
@@ -528,7 +566,11 @@ def test_editable_grids_refuse_hostile_cells_with_a_message(name):
         for cell in HOSTILE_CELLS:
             at.session_state[key] = {"edited_rows": {0: {column: cell}}, "added_rows": [], "deleted_rows": []}
             must_run(at, f"{name}: {key} row 1 <- {cell[:20]!r}")
-            assert any("row 1, column 1" in text for text in messages(at, "error")), (key, cell[:20], messages(at, "error"))
+            assert any("row 1, column 1" in text for text in messages(at, "error")), (
+                key,
+                cell[:20],
+                messages(at, "error"),
+            )
         at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
         must_run(at, f"{name}: {key} restored")
         assert not messages(at, "error")

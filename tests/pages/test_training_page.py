@@ -78,8 +78,16 @@ def test_page_shows_the_seed_model_and_its_arithmetic():
     at = page()
     assert not at.error
     table = at.dataframe[0].value
-    assert list(table["Layer"]) == ["conv2d_1", "max_pooling2d_1", "conv2d_2", "max_pooling2d_2", "conv2d_3",
-                                    "flatten", "dense", "output"]
+    assert list(table["Layer"]) == [
+        "conv2d_1",
+        "max_pooling2d_1",
+        "conv2d_2",
+        "max_pooling2d_2",
+        "conv2d_3",
+        "flatten",
+        "dense",
+        "output",
+    ]
     assert table["Parameter arithmetic"][0] == "320 = (3*3*1 + 1)*32"
     assert table["Shape arithmetic"][0].startswith("26 = 28 - 3 + 1")
     assert any("Total parameters: 93,322" in m.value for m in at.markdown)

@@ -92,8 +92,9 @@ SETTLE_JS = """
 def app_pages() -> list[tuple[str, str]]:
     """(script path, sidebar title) of every ``st.Page("path", title=...)`` in app.py, in order."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-                   key=lambda node: (node.lineno, node.col_offset))
+    calls = sorted(
+        (node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=lambda node: (node.lineno, node.col_offset)
+    )
     pages = []
     for call in calls:
         if getattr(call.func, "attr", getattr(call.func, "id", None)) == "Page":
@@ -112,7 +113,6 @@ def page_url(base_url: str, script: str) -> str:
     return f"{base_url}/{Path(script).stem}"
 
 
-
 def launch_chromium(playwright):
     """Headless Debian Chromium with a fake camera that needs no permission prompt."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -123,8 +123,9 @@ def new_tab(browser, width: int = 1400, height: int = 1000, **context_options):
 
     Uncaught JavaScript errors collect in ``page.js_errors``.
     """
-    context = browser.new_context(viewport={"width": width, "height": height}, permissions=["camera"],
-                                  **context_options)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, permissions=["camera"], **context_options
+    )
     context.add_init_script(SETTLE_JS)
     page = context.new_page()
     page.js_errors = []
@@ -163,8 +164,9 @@ def settled_at(page, after_messages: int | None = None, quiet_s: float = QUIET_S
     return since
 
 
-def wait_settled(page, after_messages: int | None = None, timeout_s: float = SETTLE_TIMEOUT_S,
-                 quiet_s: float = QUIET_S) -> float:
+def wait_settled(
+    page, after_messages: int | None = None, timeout_s: float = SETTLE_TIMEOUT_S, quiet_s: float = QUIET_S
+) -> float:
     """Wait until the page has settled (see ``settled_at``); returns when it did, in ms after navigation."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -323,7 +325,9 @@ def choose_option(page, label: str, option: str, attempts: int = 3) -> float:
             time.sleep(0.1)
         if selected_option(page, label) == option:
             return wait_settled(page, after_messages=before)
-    raise LookupError(f"could not pick {option!r} in the selectbox {label!r}; it shows {selected_option(page, label)!r}")
+    raise LookupError(
+        f"could not pick {option!r} in the selectbox {label!r}; it shows {selected_option(page, label)!r}"
+    )
 
 
 def click_button(page, name: str, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
@@ -340,7 +344,9 @@ def main_text(page) -> str:
 def problems(page) -> list[str]:
     """Exception boxes, st.error messages and uncaught JavaScript errors on the page, in words."""
     found = [f"exception: {box.inner_text()[:600]}" for box in page.locator('[data-testid="stException"]').all()]
-    found += [f"st.error: {box.inner_text()[:300]}" for box in page.locator('[data-testid="stAlertContentError"]').all()]
+    found += [
+        f"st.error: {box.inner_text()[:300]}" for box in page.locator('[data-testid="stAlertContentError"]').all()
+    ]
     found += [f"JavaScript error: {error}" for error in page.js_errors if "ResizeObserver loop" not in error]
     return found
 
@@ -376,9 +382,12 @@ def wait_training_done(page, timeout_s: float = 300.0) -> float:
 
 def chart_traces(page) -> list[tuple[str, int]]:
     """(name, number of points) of each trace of the first plotly chart in the main area."""
-    return [tuple(item) for item in page.evaluate(
-        """() => {
+    return [
+        tuple(item)
+        for item in page.evaluate(
+            """() => {
           const plot = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
           return plot && plot.data ? plot.data.map(trace => [trace.name || '', (trace.x || []).length]) : [];
         }"""
-    )]
+        )
+    ]

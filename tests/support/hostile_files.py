@@ -52,6 +52,7 @@ def png_bomb(width: int, height: int) -> bytes:
 
     30000 x 30000 is 900 megapixels (112 MB even at one bit per pixel) in about 110 kB of file.
     """
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -63,8 +64,7 @@ def png_bomb(width: int, height: int) -> bytes:
         idat.append(compressor.compress(row * min(rows_per_block, height - start)))
     idat.append(compressor.flush())
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grayscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
 
 
 def large_photo() -> Image.Image:
@@ -110,8 +110,7 @@ def bad_images() -> dict[str, Upload]:
         "1x2000 sliver": Upload("pole.png", encode(noise(2000, 1), "PNG"), "image/png"),
         "RGBA PNG": Upload("alpha.png", rgba_png(), "image/png"),
         "16-bit grayscale PNG": Upload("deep.png", gray16_png(), "image/png"),
-        "CMYK JPEG": Upload("print.jpg", encode(Image.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"),
-                            "image/jpeg"),
+        "CMYK JPEG": Upload("print.jpg", encode(Image.new("CMYK", (40, 30), (0, 255, 255, 0)), "JPEG"), "image/jpeg"),
         "animated GIF": Upload("anim.gif", animated_gif(), "image/gif"),
         "6000x4000 JPEG photo": Upload("huge.jpg", encode(large_photo(), "JPEG", quality=70), "image/jpeg"),
         "decompression bomb 30000x30000 PNG": Upload("bomb.png", png_bomb(30000, 30000), "image/png"),
@@ -120,10 +119,16 @@ def bad_images() -> dict[str, Upload]:
 
 
 # Cases the app must refuse with a message; every other image case must decode.
-REFUSED_IMAGES = frozenset({
-    "text posing as an image", "empty file", "truncated PNG", "truncated JPEG",
-    "decompression bomb 30000x30000 PNG", "49 MP PNG (over the 40 MP cap)",
-})
+REFUSED_IMAGES = frozenset(
+    {
+        "text posing as an image",
+        "empty file",
+        "truncated PNG",
+        "truncated JPEG",
+        "decompression bomb 30000x30000 PNG",
+        "49 MP PNG (over the 40 MP cap)",
+    }
+)
 assert MAX_PIXELS < 7000 * 7000, "the 49 MP case must stay above cnn_core.images' cap"
 
 
@@ -176,8 +181,9 @@ def zip_bomb(member_bytes: int = 128 << 20, members: int = 9) -> bytes:
         fields = struct.pack("<HHHHIIIHH", 0, 8, 0, 33, crc, len(stream), member_bytes, len(name), 0)
         header = b"PK\x03\x04" + struct.pack("<H", 20) + fields + name
         local.append(header + stream)
-        central.append(b"PK\x01\x02" + struct.pack("<HH", 20, 20) + fields
-                       + struct.pack("<HHHII", 0, 0, 0, 0, offset) + name)
+        central.append(
+            b"PK\x01\x02" + struct.pack("<HH", 20, 20) + fields + struct.pack("<HHHII", 0, 0, 0, 0, offset) + name
+        )
         offset += len(header) + len(stream)
     directory = b"".join(central)
     end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, members, members, len(directory), offset, 0)
@@ -187,6 +193,7 @@ def zip_bomb(member_bytes: int = 128 << 20, members: int = 9) -> bytes:
 @functools.cache
 def bad_zips() -> dict[str, Upload]:
     """Name -> upload, for every hostile zip case."""
+
     def as_zip(name: str, data: bytes) -> Upload:
         return Upload(name, data, "application/zip")
 
@@ -197,17 +204,29 @@ def bad_zips() -> dict[str, Upload]:
         "absolute path member": as_zip("abs.zip", zip_of({**class_folders(), "/tmp/cnn_lab_evil.png": small_png(98)})),
         "one class only": as_zip("one.zip", zip_of(class_folders(("cats",)))),
         "no images": as_zip("docs.zip", zip_of({"cats/readme.txt": b"hello", "dogs/notes.md": b"# notes"})),
-        "class folder without images": as_zip("half.zip", zip_of({**class_folders(("cats",)),
-                                                                  "dogs/readme.txt": b"no dogs yet"})),
+        "class folder without images": as_zip(
+            "half.zip", zip_of({**class_folders(("cats",)), "dogs/readme.txt": b"no dogs yet"})
+        ),
         "image that is not an image": as_zip("fake.zip", zip_of({**class_folders(), "dogs/fake.png": b"hello"})),
-        "train/ without validation/": as_zip("split.zip", zip_of({**{f"train/{k}": v for k, v in class_folders().items()},
-                                                                  "docs/readme.txt": b"no validation folder"})),
-        "train/ and validation/ classes differ": as_zip("differ.zip", zip_of(
-            {**{f"train/{k}": v for k, v in class_folders().items()},
-             **{f"validation/{k}": v for k, v in class_folders(("cats", "birds")).items()}})),
+        "train/ without validation/": as_zip(
+            "split.zip",
+            zip_of(
+                {**{f"train/{k}": v for k, v in class_folders().items()}, "docs/readme.txt": b"no validation folder"}
+            ),
+        ),
+        "train/ and validation/ classes differ": as_zip(
+            "differ.zip",
+            zip_of(
+                {
+                    **{f"train/{k}": v for k, v in class_folders().items()},
+                    **{f"validation/{k}": v for k, v in class_folders(("cats", "birds")).items()},
+                }
+            ),
+        ),
         "truncated image member": as_zip("cut.zip", zip_of({**class_folders(), "dogs/cut.png": small_png(97)[:60]})),
-        "decompression bomb member": as_zip("bombs.zip", zip_of({**class_folders(),
-                                                                 "dogs/bomb.png": png_bomb(5000, 5000)})),
+        "decompression bomb member": as_zip(
+            "bombs.zip", zip_of({**class_folders(), "dogs/bomb.png": png_bomb(5000, 5000)})
+        ),
         "zip bomb (1.2 GB unpacked)": as_zip("bomb.zip", zip_bomb()),
         "too many files": as_zip("many.zip", zip_of({f"cats/{i}.txt": b"" for i in range(MAX_ZIP_FILES + 1)})),
     }
@@ -220,7 +239,7 @@ assert 5000 * 5000 > MAX_IMAGE_PIXELS, "the bomb member must stay above cnn_core
 def symlink_member(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
     """A zip member that unpacks, with ``unzip``, to a symbolic link to ``target``."""
     info = zipfile.ZipInfo(name)
-    info.external_attr = (0o120777 << 16)  # S_IFLNK | rwxrwxrwx
+    info.external_attr = 0o120777 << 16  # S_IFLNK | rwxrwxrwx
     return info, target.encode()
 
 
@@ -231,8 +250,11 @@ def awkward_but_readable_zip() -> Upload:
     The 24 MP photo is left out: zips hold at most 16 MP per picture (``MAX_IMAGE_PIXELS``).
     """
     oddities = [case for case in bad_images() if case not in REFUSED_IMAGES and case != "6000x4000 JPEG photo"]
-    members = {f"{cls}/{i}{Path(bad_images()[case].name).suffix}": bad_images()[case].data
-               for cls in ("cats", "dogs") for i, case in enumerate(oddities)}
+    members = {
+        f"{cls}/{i}{Path(bad_images()[case].name).suffix}": bad_images()[case].data
+        for cls in ("cats", "dogs")
+        for i, case in enumerate(oddities)
+    }
     members |= {"cats/notes.txt": b"not a picture", "__MACOSX/cats/._0.png": b"resource fork", "dogs/.hidden.png": b"x"}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -20,8 +20,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def launch_server(extra_env: dict | None = None, python_args: tuple = ("-m", "streamlit"),
-                  timeout_s: float = 60.0) -> tuple[subprocess.Popen, str, float, float]:
+def launch_server(
+    extra_env: dict | None = None, python_args: tuple = ("-m", "streamlit"), timeout_s: float = 60.0
+) -> tuple[subprocess.Popen, str, float, float]:
     """Start ``streamlit run app.py`` on a free port; returns (process, url, launched, seconds to healthy).
 
     It polls the health check every 50 ms and returns the wall-clock launch time, for timings;
@@ -32,9 +33,24 @@ def launch_server(extra_env: dict | None = None, python_args: tuple = ("-m", "st
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
     launched = time.time()
     process = subprocess.Popen(
-        [sys.executable, *python_args, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            *python_args,
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     while time.time() - launched < timeout_s and process.poll() is None:
         try:
