@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import server
+
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 # Streamlit's command line with every script run logged; the log file is the first argument. Each
@@ -58,45 +60,10 @@ def launch_server(log_path: Path, options: tuple[str, ...] = (), timeout_s: floa
 
     ``options`` are more of Streamlit's settings as ``name=value``, e.g. ``runner.postScriptGC=false``.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    extra = [part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            TIMED_SERVER,
-            str(log_path),
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            *extra,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, url, _, _ = server.launch_server(
+        python_args=("-c", TIMED_SERVER, str(log_path)), timeout_s=timeout_s, options=options
     )
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"the Streamlit server did not answer its health check within {timeout_s:.0f} s")
+    return process, url
 
 
 def stop_server(process: subprocess.Popen) -> None:

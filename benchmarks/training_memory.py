@@ -13,61 +13,18 @@ evaluating, and at the end, against the target of 1.0 GB (10^9 bytes).
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import server
+
 TARGET_BYTES = 1.0e9
 SAMPLE_S = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free port, once healthy."""
-    port = free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.terminate()
-    raise RuntimeError("the Streamlit server did not become healthy within 60 s")
 
 
 def tree_rss_bytes(root_pid: int) -> int:
@@ -129,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    process, url = start_server()
+    process, url, _, _ = server.launch_server()
     sampler = Sampler(process.pid)
     sampler.start()
     try:
@@ -161,8 +118,7 @@ def main() -> None:
     finally:
         sampler.done.set()
         sampler.join()
-        process.terminate()
-        process.wait(30)
+        server.stop_server(process)
 
     print(
         f"{args.sessions} session(s) x all 60,000 digits x {args.epochs} epoch(s), trained and evaluated in "

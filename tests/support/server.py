@@ -21,12 +21,16 @@ def free_port() -> int:
 
 
 def launch_server(
-    extra_env: dict | None = None, python_args: tuple = ("-m", "streamlit"), timeout_s: float = 60.0
+    extra_env: dict | None = None,
+    python_args: tuple = ("-m", "streamlit"),
+    timeout_s: float = 60.0,
+    options: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, str, float, float]:
     """Start ``streamlit run app.py`` on a free port; returns (process, url, launched, seconds to healthy).
 
     It polls the health check every 50 ms and returns the wall-clock launch time, for timings;
-    ``python_args`` can put a wrapper in front of Streamlit's command line.
+    ``python_args`` can put a wrapper in front of Streamlit's command line, and ``options`` adds
+    Streamlit settings as ``name=value`` (e.g. ``runner.postScriptGC=false``).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -46,6 +50,7 @@ def launch_server(
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
+            *(part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])),
         ],
         cwd=ROOT,
         env=env,
