@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
 from cnn_core.data.errors import DatasetError, DownloadError
 from cnn_core.data.folders import find_dataset_root
 from cnn_core.data.zips import extract_image_zip
-
 
 CATS_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
 CATS_DOGS_FILE = "cats_and_dogs_filtered.zip"
 CATS_DOGS_BYTES = 68_606_236
 
 
-def download_cats_and_dogs(cache_dir=None, origin: str | None = None,
-                           progress: Callable[[int, int], None] | None = None) -> Path:
+def download_cats_and_dogs(
+    cache_dir=None, origin: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> Path:
     """Fetch TensorFlow's ``cats_and_dogs_filtered`` (68.6 MB) through ``keras.utils.get_file``.
 
     ``origin`` defaults to ``CATS_DOGS_URL``. The archive is cached (in ``~/.keras/datasets``, or

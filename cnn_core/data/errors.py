@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 class DatasetError(ValueError):
     """A data set that cannot be used: unsafe or oversized archive, missing classes, bad images."""
 

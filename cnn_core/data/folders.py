@@ -10,13 +10,14 @@ the training pipeline (``cnn_core.learning.pipeline``) augments and scales them 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
-import numpy as np
-from cnn_core.data.errors import DatasetError
 
+import numpy as np
+
+from cnn_core.data.errors import DatasetError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 VALIDATION_NAMES = ("validation", "val", "valid", "test")
@@ -67,7 +68,9 @@ def find_dataset_root(folder) -> Path:
         folder = subdirs[0]
 
 
-def scan_image_folder(root, validation_split: float = 0.2, seed: int = 0, max_per_class: int | None = None) -> FolderScan:
+def scan_image_folder(
+    root, validation_split: float = 0.2, seed: int = 0, max_per_class: int | None = None
+) -> FolderScan:
     """List a data set's images by class: ``train/`` + ``validation/`` folders, or one split here.
 
     Class names are the sorted folder names (as Keras's ``flow_from_directory``), labels their
@@ -106,12 +109,14 @@ def scan_image_folder(root, validation_split: float = 0.2, seed: int = 0, max_pe
             f"The data set holds {total:,} images; the most one session may load is {MAX_IMAGES:,}. "
             "Lower the images per class."
         )
-    return FolderScan(root, names, tuple(train_files), tuple(train_labels), tuple(val_files),
-                      tuple(val_labels), layout, skipped)
+    return FolderScan(
+        root, names, tuple(train_files), tuple(train_labels), tuple(val_files), tuple(val_labels), layout, skipped
+    )
 
 
-def split_by_class(labels: np.ndarray, validation_split: float, seed: int = 0,
-                   max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def split_by_class(
+    labels: np.ndarray, validation_split: float, seed: int = 0, max_per_class: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, validation): each class shuffled with ``seed``, its last share held out.
 
     Every class keeps at least one example on each side. With ``max_per_class`` each class is
@@ -209,8 +214,10 @@ class ImageFolderData:
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """Images per class: name -> (train, validation)."""
-        return {name: (int(np.sum(self.y_train == i)), int(np.sum(self.y_val == i)))
-                for i, name in enumerate(self.class_names)}
+        return {
+            name: (int(np.sum(self.y_train == i)), int(np.sum(self.y_val == i)))
+            for i, name in enumerate(self.class_names)
+        }
 
 
 def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarray:
@@ -225,8 +232,9 @@ def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarra
     return images.resize(array, image_size)
 
 
-def load_images(paths, image_size: tuple[int, int] = IMAGE_SIZE,
-                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def load_images(
+    paths, image_size: tuple[int, int] = IMAGE_SIZE, progress: Callable[[int, int], None] | None = None
+) -> np.ndarray:
     """Decode files into one uint8 array (N, H, W, 3); ``progress(done, total)`` as they finish."""
     paths = list(paths)
     out = np.empty((len(paths), *image_size, 3), np.uint8)
@@ -242,9 +250,14 @@ def load_images(paths, image_size: tuple[int, int] = IMAGE_SIZE,
     return out
 
 
-def load_image_folder(root, image_size: tuple[int, int] = IMAGE_SIZE, validation_split: float = 0.2,
-                      max_per_class: int | None = None, seed: int = 0,
-                      progress: Callable[[int, int], None] | None = None) -> ImageFolderData:
+def load_image_folder(
+    root,
+    image_size: tuple[int, int] = IMAGE_SIZE,
+    validation_split: float = 0.2,
+    max_per_class: int | None = None,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageFolderData:
     """Scan and decode a data set folder (see ``scan_image_folder``) into ``ImageFolderData``."""
     scan = scan_image_folder(root, validation_split, seed, max_per_class)
     files = scan.train_files + scan.val_files

@@ -8,9 +8,9 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
 from cnn_core.data.errors import DatasetError
 from cnn_core.data.folders import find_dataset_root, is_image_name
-
 
 # Caps for an uploaded archive: what a visitor may make the server unpack and decode.
 MAX_ZIP_BYTES = 1024 * 1024 * 1024  # total uncompressed size
