@@ -6,7 +6,12 @@ pages/ that draws widgets and calls ``cnn_core``, the engine that knows nothing 
 
 import streamlit as st
 
+from ui import sessions, state
+
 st.set_page_config(page_title="CNN Lab", page_icon="🧮", layout="wide")
+sessions.track()  # The supervisor frees this session's data and files once the visitor is gone.
+for template, kind in state.budget_notices():
+    st.warning(template.format(kind=kind))
 
 PAGES = {
     "Start": [

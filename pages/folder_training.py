@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnn_core.data import download, folders, zips
 from cnn_core.data.errors import DatasetError, DownloadError
+from cnn_core.data.mnist import cache_dir
 from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
@@ -37,10 +38,12 @@ def local_session() -> bool:
     return st.context.ip_address is None and host in ("localhost", "127.0.0.1", "::1")
 
 
-@st.cache_resource(show_spinner="Decoding the pictures (once per server)…", max_entries=2)
+@st.cache_resource(show_spinner="Decoding the pictures (once per server)…", max_entries=1)
 def cats_and_dogs(max_per_class: int) -> folders.ImageFolderData:
-    """The cats-and-dogs set, decoded once per server and shared read-only (after the download)."""
-    return folders.load_image_folder(download.download_cats_and_dogs(), max_per_class=max_per_class)
+    """The cats-and-dogs set, decoded once per server into a shared file and read by every visitor."""
+    out_dir = cache_dir() / f"cats_and_dogs_{max_per_class}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return folders.load_image_folder(download.download_cats_and_dogs(), max_per_class=max_per_class, out_dir=out_dir)
 
 
 def download_with_progress() -> None:
@@ -56,8 +59,8 @@ def download_with_progress() -> None:
         bar.empty()
 
 
-def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
-    """Unpack an upload into a temporary folder, decode it, and delete the folder again."""
+def load_zip(uploaded, validation_split: float, max_per_class: int, out_dir) -> folders.ImageFolderData:
+    """Unpack an upload into a temporary folder, decode it into ``out_dir``, and delete the folder again."""
     bar = st.progress(0.0, text="Unpacking…")
     with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
         report = zips.extract_image_zip(uploaded, folder)
@@ -66,6 +69,7 @@ def load_zip(uploaded, validation_split: float, max_per_class: int) -> folders.I
             validation_split=validation_split,
             max_per_class=max_per_class,
             progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"),
+            out_dir=out_dir,
         )
     bar.empty()
     # Name the data after the upload, not the temporary folder it was unpacked into.
@@ -117,7 +121,8 @@ def data_section() -> folders.ImageFolderData | None:
                 key="folder_zip",
             )
             if uploaded is not None and st.button("Load this zip", type="primary"):
-                state.set_folder_data(load_zip(uploaded, validation_split, int(max_per_class)))
+                out_dir = state.data_folder()
+                state.set_folder_data(load_zip(uploaded, validation_split, int(max_per_class), out_dir), out_dir)
         elif source == "cats":
             st.caption(
                 "TensorFlow's `cats_and_dogs_filtered`: 2,000 training and 1,000 validation pictures, "

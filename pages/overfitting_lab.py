@@ -8,15 +8,13 @@ import streamlit as st
 from cnn_core.figures.charts import comparison_figure
 from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.overfitting import compare_gaps, overfitting_gap
+from cnn_core.learning.queue import max_trainings
 from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.sequence import RunSequence
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
-from cnn_core.learning.slots import max_trainings
 from cnn_core.vision import augment, augment_code
 from ui import state
 from ui import training as training_ui
 
-LAB_KEY = "lab_sequence"  # This session's RunSequence of the two runs.
 MESSAGES_KEY = "lab_messages"
 POLL_S = 0.5
 RECIPES = {
@@ -28,20 +26,20 @@ RECIPES = {
         "color": "#1f77b4",
     },
 }
-MODES = {"sequential": "One after the other (one training slot)", "together": "Both at once (two slots)"}
-WAITING = {
-    "turn": "The second run starts when the first one ends.",
-    "slot": "Waiting for a free training slot: other visitors' trainings are running.",
-}
 
 
-def lab() -> RunSequence | None:
-    """This session's latest lab: its two runs, started or waiting."""
-    return st.session_state.get(LAB_KEY)
+def run_key(recipe: str) -> str:
+    return f"lab_run_{recipe}"
+
+
+def lab_runs() -> dict[str, TrainingRun]:
+    """recipe -> this session's latest run of it (waiting, training or ended)."""
+    runs = {recipe: st.session_state.get(run_key(recipe)) for recipe in RECIPES}
+    return {recipe: run for recipe, run in runs.items() if run is not None}
 
 
 def active() -> bool:
-    return lab() is not None and lab().active
+    return any(training_ui.is_running(run_key(recipe)) for recipe in RECIPES)
 
 
 def gap_table(histories: dict) -> list[dict]:
@@ -123,35 +121,49 @@ def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict
     return runs
 
 
-def start_lab(data, epochs: int, batch_size: int, learning_rate: float, mode: str) -> None:
-    """The button's callback: start the plain run now and queue the other (or start both).
+def start_lab(data, epochs: int, batch_size: int, learning_rate: float) -> None:
+    """The button's callback: queue both runs; the server runs one visitor's trainings one at a time.
 
     It runs before the page reruns, so that rerun already shows the runs and a disabled button.
     """
     if active():
         return
-    sequence = RunSequence(build_runs(data, epochs, batch_size, learning_rate), together=mode == "together")
-    waiting = sequence.advance()
-    messages = st.session_state.setdefault(MESSAGES_KEY, [])
-    if sequence.waiting("plain"):
-        messages.append(("error", "The server is busy: every training slot is taken. Try again shortly."))
-        return
-    st.session_state[LAB_KEY] = sequence
-    if mode == "together" and waiting == "slot":
-        messages.append(("info", "Only one training slot is free, so the second run waits for it."))
+    for recipe, run in build_runs(data, epochs, batch_size, learning_rate).items():
+        training_ui.submit(run_key(recipe), lambda run=run: run)
+        refusal = st.session_state.pop(f"{run_key(recipe)}_refused", None)
+        if refusal:
+            st.session_state.setdefault(MESSAGES_KEY, []).append(("error", refusal))
+            stop_all()
+            return
 
 
 def stop_all() -> None:
-    lab().stop()
+    for recipe in RECIPES:
+        if _queued(recipe):
+            training_ui.cancel(run_key(recipe))
+        else:
+            _stop(recipe)
+
+
+def _stop(recipe: str) -> None:
+    run = st.session_state.get(run_key(recipe))
+    if run is not None:
+        run.stop()
+
+
+def _queued(recipe: str) -> bool:
+    place = training_ui.queue_place(run_key(recipe))
+    return place is not None and place.state == "queued"
 
 
 def draw(epochs: int) -> None:
-    sequence = lab()
-    note = sequence.advance()
-    for recipe, run in sequence.runs.items():
+    runs = lab_runs()
+    for recipe, run in runs.items():
         snapshot = run.snapshot()
-        if sequence.waiting(recipe):
-            st.progress(0.0, text=f"{RECIPES[recipe]['title']}: waiting to start")
+        place = training_ui.queue_place(run_key(recipe))
+        if place is not None and place.state == "queued":
+            wait = training_ui.format_duration(place.wait_s)
+            st.progress(0.0, text=f"{RECIPES[recipe]['title']}: waiting to start, in about {wait}")
         elif run.done:
             st.progress(
                 snapshot.fraction,
@@ -160,9 +172,7 @@ def draw(epochs: int) -> None:
             )
         else:
             st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {training_ui.progress_text(snapshot)}")
-    if note:
-        st.caption(WAITING[note])
-    histories = {recipe: run.snapshot().history for recipe, run in sequence.started.items()}
+    histories = {recipe: run.snapshot().history for recipe, run in runs.items()}
     st.plotly_chart(comparison_figure(histories, epochs, RECIPES), key="lab_chart", width="stretch")
 
 
@@ -218,13 +228,9 @@ learning_rate = float(
         "Learning rate (Adam)", [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr", format_func=lambda v: f"{v:g}"
     )
 )
-mode = st.radio(
-    "Run the two trainings",
-    list(MODES),
-    format_func=MODES.get,
-    horizontal=True,
-    key="lab_mode_choice",
-    help=f"The server runs at most {max_trainings()} trainings at once, for all visitors together.",
+st.caption(
+    f"The two trainings run one after the other: the server runs at most {max_trainings()} trainings at once "
+    "for all visitors together, and one at a time for each visitor."
 )
 
 st.button(
@@ -232,7 +238,7 @@ st.button(
     type="primary",
     disabled=active(),
     on_click=start_lab,
-    args=(data, epochs, batch_size, learning_rate, mode),
+    args=(data, epochs, batch_size, learning_rate),
 )
 for kind, text in st.session_state.pop(MESSAGES_KEY, []):
     if kind == "error":
@@ -240,14 +246,14 @@ for kind, text in st.session_state.pop(MESSAGES_KEY, []):
     else:
         st.info(text)
 
-if lab() is not None:
-    lab_epochs = max(run.settings.epochs for run in lab().runs.values())
+if lab_runs():
+    lab_epochs = max(run.settings.epochs for run in lab_runs().values())
     if active():
         live(lab_epochs)
     else:
         draw(lab_epochs)
-        histories = {recipe: run.result.history for recipe, run in lab().runs.items() if run.result is not None}
-        for recipe, run in lab().started.items():
+        histories = {recipe: run.result.history for recipe, run in lab_runs().items() if run.result is not None}
+        for recipe, run in lab_runs().items():
             if run.error:
                 st.error(f"{RECIPES[recipe]['title']} failed: {run.error}")
             elif run.result is not None:

@@ -22,10 +22,10 @@ SHIPPED_MODELS = {
 
 @st.cache_resource(show_spinner="Loading MNIST...")
 def mnist():
-    """The bundled MNIST arrays, loaded once per server and shared read-only."""
+    """The bundled MNIST arrays, mapped once per server from files its training workers map too."""
     from cnn_core.data.mnist import load_mnist
 
-    return load_mnist()
+    return load_mnist(mapped=True)
 
 
 @st.cache_resource(show_spinner="Loading the model (TensorFlow starts on first use)...")

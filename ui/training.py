@@ -8,9 +8,7 @@ snapshot every half second and redraws, then reruns the page once when the run e
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -20,8 +18,8 @@ from cnn_core.figures.pictures import enlarge
 from cnn_core.learning.evaluation import history_to_csv
 from cnn_core.learning.progress import Snapshot
 from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.slots import TrainingBusyError
 from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
+from ui import sessions, state
 from ui.resources import freeze_long_lived_objects
 from ui.state import SessionModel, add_session_model, session_models
 
@@ -100,10 +98,12 @@ def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
 
 
 def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bool = False) -> None:
-    """The "Start training" button; a click builds a run with ``make_run`` and starts it.
+    """The "Start training" button; a click builds a run with ``make_run`` and queues it.
 
-    It starts in the click's callback, before the page reruns, so the same rerun already shows
-    the run and a disabled button. A refusal (the server's cap is reached) shows below it.
+    The server runs ``CNN_LAB_MAX_TRAININGS`` trainings at once and each visitor holds at most one
+    slot; a click when every slot is taken joins a first-come queue, and the run starts by itself
+    when its turn comes. It is submitted in the click's callback, before the page reruns, so the
+    same rerun already shows the run and a disabled button. A refusal shows below it.
     """
     busy_here = is_running(run_key)
     if busy_here:
@@ -113,7 +113,7 @@ def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bo
         type="primary",
         disabled=disabled or busy_here,
         key=f"{run_key}_start",
-        on_click=_start,
+        on_click=submit,
         args=(run_key, make_run),
     )
     refusal = st.session_state.pop(f"{run_key}_refused", None)
@@ -121,26 +121,31 @@ def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bo
         st.error(refusal)
 
 
-def _start(run_key: str, make_run: Callable[[], TrainingRun]) -> None:
+def submit(run_key: str, make_run: Callable[[], TrainingRun]) -> None:
+    """Queue a new run under ``run_key`` for this session (a button's callback)."""
     if is_running(run_key):
         return
-    run = make_run()
     try:
-        run.start()
-    except (TrainingBusyError, ValueError) as exc:  # ValueError: a bad CNN_LAB_MAX_TRAININGS
+        owner = sessions.session_id()
+        queue = sessions.supervisor().queue
+        run = make_run()
+        run.keep_going = lambda: sessions.supervisor().watch.alive(owner)
+        ticket = queue.submit(owner, run.start, run.name, run.expected_seconds)
+    except ValueError as exc:  # A full queue, a bad CNN_LAB_* setting, a model that cannot travel.
         st.session_state[f"{run_key}_refused"] = str(exc)
         return
-    st.session_state[run_key] = run
+    sessions.track(cleanup=run.cleanup)
+    state.set_training(run_key, run, ticket)
 
 
 def is_running(run_key: str) -> bool:
-    """True while this session has a run that has not ended."""
+    """True while this session has a run that waits or trains."""
     run = st.session_state.get(run_key)
     return run is not None and not run.done
 
 
 def monitor(run_key: str) -> None:
-    """Live progress while the run trains, or its final charts once it ended."""
+    """Live progress while the run waits or trains, or its final charts once it ended."""
     run = st.session_state.get(run_key)
     if run is None:
         return
@@ -157,7 +162,48 @@ def _live_monitor(run_key: str) -> None:
         return
     if run.done:
         st.rerun()  # Once, so the whole page shows the results and polling stops.
-    _draw_progress(run, run_key)
+    place = queue_place(run_key)
+    if place is not None and place.state == "queued":
+        _draw_waiting(run, run_key, place)
+    else:
+        _draw_progress(run, run_key)
+
+
+def queue_place(run_key: str):
+    """Where the run under ``run_key`` stands in the server's queue, or None for no run."""
+    ticket = state.training_ticket(run_key)
+    return None if ticket is None else sessions.supervisor().queue.place(ticket)
+
+
+def _draw_waiting(run: TrainingRun, run_key: str, place) -> None:
+    left, right = st.columns([4, 1])
+    left.info(waiting_text(place.position, place.wait_s))
+    right.button(
+        "Cancel",
+        key=f"{run_key}_cancel",
+        on_click=cancel,
+        args=(run_key,),
+        width="stretch",
+        help="Leave the queue; nothing has been trained yet.",
+    )
+
+
+def waiting_text(position: int, wait_s: float | None) -> str:
+    """Where a queued run stands, in words."""
+    ahead = "next in line" if position == 1 else f"{position - 1} trainings ahead of it"
+    return (
+        f"Waiting for a training slot: position {position} in the queue ({ahead}); it starts by itself "
+        f"in about {format_duration(wait_s)}. Other visitors' trainings hold the server's slots."
+    )
+
+
+def cancel(run_key: str) -> None:
+    """Leave the queue (or stop a started run and drop it)."""
+    ticket, run = state.training_ticket(run_key), st.session_state.get(run_key)
+    if ticket is not None:
+        sessions.supervisor().queue.cancel(ticket)
+    if run is not None:
+        run.cancel()
 
 
 def _draw_progress(run: TrainingRun, run_key: str) -> None:
@@ -194,26 +240,20 @@ def register_model(run: TrainingRun, task: str) -> SessionModel | None:
     if run.result is None:
         return None
     existing = session_models().get(run.name)
-    if existing is not None and existing.model is run.result.model:
+    if existing is not None and existing.path == run.result.model_path:
         return existing
+    if run.result.model_path is None:
+        return None
     entry = SessionModel(
         name=run.name,
-        model=run.result.model,
         task=task,
         class_names=list(run.class_names),
-        input_shape=tuple(int(d) for d in run.result.model.input_shape[1:]),
+        input_shape=run.result.input_shape,
         history=run.result.history,
+        path=run.result.model_path,
     )
     add_session_model(entry)
     return entry
-
-
-def model_bytes(model) -> bytes:
-    """The model as a .keras file's bytes."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
 
 
 def results(run: TrainingRun, run_key: str) -> None:
@@ -261,17 +301,14 @@ def gallery(
 
 
 def downloads(run: TrainingRun, run_key: str) -> None:
-    """Download buttons for the model (.keras) and the history (CSV)."""
-    cache_key = f"{run_key}_model_bytes"
-    cached = st.session_state.get(cache_key)
-    if cached is None or cached[0] is not run:
-        cached = (run, model_bytes(run.result.model))
-        st.session_state[cache_key] = cached
+    """Download buttons for the model (.keras, read from its file when clicked) and the history (CSV)."""
+    if run.result.model_path is None:
+        return
     stem = "".join(ch if ch.isalnum() else "_" for ch in run.name).strip("_") or "model"
     left, right = st.columns(2)
     left.download_button(
         "Download the model (.keras)",
-        cached[1],
+        run.result.model_bytes,
         file_name=f"{stem}.keras",
         mime="application/octet-stream",
         key=f"{run_key}_download_model",

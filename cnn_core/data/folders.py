@@ -233,11 +233,22 @@ def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarra
 
 
 def load_images(
-    paths, image_size: tuple[int, int] = IMAGE_SIZE, progress: Callable[[int, int], None] | None = None
+    paths,
+    image_size: tuple[int, int] = IMAGE_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+    out_file: Path | None = None,
 ) -> np.ndarray:
-    """Decode files into one uint8 array (N, H, W, 3); ``progress(done, total)`` as they finish."""
+    """Decode files into one uint8 array (N, H, W, 3); ``progress(done, total)`` as they finish.
+
+    With ``out_file`` the array is a memory-mapped ``.npy`` written there: training workers then
+    read the decoded pictures from the file instead of getting a copy.
+    """
     paths = list(paths)
-    out = np.empty((len(paths), *image_size, 3), np.uint8)
+    shape = (len(paths), *image_size, 3)
+    if out_file is not None:
+        out = np.lib.format.open_memmap(out_file, mode="w+", dtype=np.uint8, shape=shape)
+    else:
+        out = np.empty(shape, np.uint8)
     if not paths:
         return out
     # PIL and OpenCV release the GIL while decoding and resizing, so a few threads help.
@@ -257,11 +268,16 @@ def load_image_folder(
     max_per_class: int | None = None,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    out_dir: Path | None = None,
 ) -> ImageFolderData:
-    """Scan and decode a data set folder (see ``scan_image_folder``) into ``ImageFolderData``."""
+    """Scan and decode a data set folder (see ``scan_image_folder``) into ``ImageFolderData``.
+
+    With ``out_dir`` the pictures are decoded into a memory-mapped ``images.npy`` there.
+    """
     scan = scan_image_folder(root, validation_split, seed, max_per_class)
     files = scan.train_files + scan.val_files
-    pixels = load_images(files, image_size, progress)
+    out_file = None if out_dir is None else Path(out_dir) / "images.npy"
+    pixels = load_images(files, image_size, progress, out_file)
     n_train = len(scan.train_files)
     return ImageFolderData(
         class_names=scan.class_names,

@@ -4,6 +4,7 @@ The data sets are made here: two classes of synthetic shapes (circles and square
 Nothing downloads: the cats-and-dogs download is exercised through file:// URLs.
 """
 
+import functools
 import io
 import os
 import re
@@ -27,7 +28,6 @@ from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.progress import TrainingLog
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import TrainingSettings
-from cnn_core.learning.slots import TrainingBusyError, TrainingSlots
 from cnn_core.learning.train import train
 from cnn_core.vision.augment import SEED_PREVIEW, SEED_TRAINING, augment_batch, augment_variants
 
@@ -332,30 +332,33 @@ def test_one_epoch_on_a_folder_reports_the_validation_accuracy_of_its_model(tmp_
 
 
 @pytest.mark.slow
-def test_a_folder_run_trains_in_a_thread_holds_a_slot_and_evaluates(tmp_path):
+def test_a_folder_run_trains_in_a_worker_on_data_decoded_into_a_file_and_evaluates(tmp_path):
 
-    write_shapes(tmp_path, 6)
-    data = load_image_folder(tmp_path, image_size=(48, 48), validation_split=0.34)
-    slots = TrainingSlots(1)
+    write_shapes(tmp_path / "shapes", 6)
+    data = load_image_folder(tmp_path / "shapes", image_size=(48, 48), validation_split=0.34, out_dir=tmp_path)
+    assert (tmp_path / "images.npy").is_file()  # decoded straight into the file the worker maps
     validation = (data.x_val, data.y_val)
     run = TrainingRun(
-        lambda: build_cats_dogs_convnet(input_shape=(48, 48, 3)),
+        functools.partial(build_cats_dogs_convnet, input_shape=(48, 48, 3)),
         (data.x_train, data.y_train),
         validation,
         validation,
         class_names=data.class_names,
         augmentation=SEED_PREVIEW,
         settings=TrainingSettings(epochs=1, batch_size=4, optimizer="adam"),
-        slots=slots,
-    )
-    run.start()
-    with pytest.raises(TrainingBusyError):
-        TrainingRun(lambda: None, (data.x_train, data.y_train), class_names=data.class_names, slots=slots).start()
-    assert run.join(timeout=120), run.error
+    ).start()
+    assert run.join(timeout=180), run.error
     assert run.error is None and run.snapshot().status == "finished"
-    assert slots.running == 0
+    # The pictures travelled as the file they were decoded into; only the small label arrays were written.
+    assert sorted(path.name for path in run.folder.iterdir()) == [
+        "model.keras",
+        "test_y.npy",
+        "train_y.npy",
+        "val_y.npy",
+    ]
     assert run.evaluation.confusion.sum() == len(data.y_val)
     assert run.evaluation.accuracy == pytest.approx(run.result.history["val_accuracy"][-1], abs=1e-6)
+    run.cleanup()
 
 
 # ---------------------------------------------------------------------------------------------

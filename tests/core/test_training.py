@@ -28,9 +28,7 @@ from cnn_core.learning.evaluation import (
 from cnn_core.learning.models import build_cats_dogs_convnet, build_convnet, build_mnist_convnet
 from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.progress import TrainingLog
-from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.settings import TrainingSettings, check_settings
-from cnn_core.learning.slots import MAX_TRAININGS_ENV, TrainingBusyError, TrainingSlots, max_trainings
+from cnn_core.learning.settings import check_settings
 from cnn_core.learning.summary import summary_rows, summary_total
 from cnn_core.learning.train import train
 
@@ -192,124 +190,6 @@ def test_train_runs_under_mirrored_strategy_with_two_cpu_replicas():
     assert figures["steps"] == 16
     assert figures["val_accuracy"] > 0.2
     assert "pass a function that builds the model" in figures["refused"]
-
-
-# --- the run thread and the cap ----------------------------------------------------------------
-
-
-def test_training_run_trains_in_a_thread_and_evaluates(mnist):
-    (x, y), (x_test, y_test) = mnist
-    slots = TrainingSlots(2)
-    run = TrainingRun(
-        small_convnet,
-        (x[:600], y[:600]),
-        (x[600:800], y[600:800]),
-        (x_test[:300], y_test[:300]),
-        class_names=DIGITS,
-        settings=TrainingSettings(epochs=2, batch_size=60),
-        slots=slots,
-        name="thread",
-    )
-    assert run.snapshot().status == "waiting" and not run.done
-    run.start()
-    assert run.join(timeout=120)
-    snapshot = run.snapshot()
-    assert snapshot.status == "finished" and run.error is None and slots.running == 0
-    assert snapshot.fraction == 1.0 and snapshot.eta_s is None
-    assert len(snapshot.history["val_loss"]) == 2
-    assert run.evaluation.confusion.sum() == 300
-    assert run.evaluation.accuracy > 0.3
-
-
-def test_training_run_stop_keeps_the_model_and_history(mnist):
-    (x, y), (x_test, y_test) = mnist
-    slots = TrainingSlots(1)
-    run = TrainingRun(
-        small_convnet,
-        (x[:6000], y[:6000]),
-        None,
-        (x_test[:200], y_test[:200]),
-        class_names=DIGITS,
-        settings=TrainingSettings(epochs=50, batch_size=16),
-        slots=slots,
-        name="stopped",
-    )
-    run.start()
-    while run.snapshot().status == "waiting" and not run.done:
-        threading.Event().wait(0.05)
-    run.stop()
-    assert run.join(timeout=120)
-    assert run.snapshot().status == "stopped" and run.result.stopped
-    assert 1 <= len(run.result.history["loss"]) < 50
-    assert run.evaluation is not None and slots.running == 0
-
-
-def test_a_third_training_is_refused_with_a_busy_message_until_a_slot_frees():
-    slots = TrainingSlots(2)
-    slots.acquire()
-    slots.acquire()
-    with pytest.raises(TrainingBusyError, match=r"busy.*[Tt]ry again shortly"):
-        slots.acquire()
-    slots.release()
-    slots.acquire()
-    assert slots.running == 2
-
-
-def test_a_run_refused_by_the_cap_never_starts(mnist):
-    (x, y), _ = mnist
-    slots = TrainingSlots(1)
-    slots.acquire()  # Someone else's training holds the only slot.
-    run = TrainingRun(
-        small_convnet, (x[:100], y[:100]), class_names=DIGITS, settings=TrainingSettings(epochs=1), slots=slots
-    )
-    with pytest.raises(TrainingBusyError):
-        run.start()
-    assert run.snapshot().status == "waiting" and slots.running == 1
-
-
-@pytest.mark.parametrize("raw, expected", [("", 2), ("3", 3), ("1", 1)])
-def test_max_trainings_reads_the_environment(monkeypatch, raw, expected):
-    monkeypatch.setenv(MAX_TRAININGS_ENV, raw)
-    assert max_trainings() == expected
-
-
-@pytest.mark.parametrize("raw", ["0", "-1", "two"])
-def test_max_trainings_rejects_bad_values(monkeypatch, raw):
-    monkeypatch.setenv(MAX_TRAININGS_ENV, raw)
-    with pytest.raises(ValueError, match="CNN_LAB_MAX_TRAININGS"):
-        max_trainings()
-
-
-def test_two_concurrent_runs_keep_their_own_models_and_progress(mnist):
-    (x, y), _ = mnist
-    slots = TrainingSlots(2)
-    runs = [
-        TrainingRun(
-            small_convnet,
-            (x[:400], y[:400]),
-            class_names=DIGITS,
-            settings=TrainingSettings(epochs=1, batch_size=40),
-            slots=slots,
-            name="a",
-        ),
-        TrainingRun(
-            small_convnet,
-            (x[400:1000], y[400:1000]),
-            class_names=DIGITS,
-            settings=TrainingSettings(epochs=2, batch_size=20),
-            slots=slots,
-            name="b",
-        ),
-    ]
-    for run in runs:
-        run.start()
-    assert all(run.join(timeout=120) for run in runs)
-    a, b = (run.snapshot() for run in runs)
-    assert (a.epochs, a.steps_per_epoch, len(a.epoch_points)) == (1, 10, 1)
-    assert (b.epochs, b.steps_per_epoch, len(b.epoch_points)) == (2, 30, 2)
-    assert runs[0].result.model is not runs[1].result.model
-    assert runs[0].result.history["loss"] == pytest.approx(a.history["loss"])
-    assert runs[1].result.history["loss"] == pytest.approx(b.history["loss"])
 
 
 # --- evaluation helpers --------------------------------------------------------------------------

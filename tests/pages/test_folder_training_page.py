@@ -17,9 +17,9 @@ from cnn_core.data import download
 from cnn_core.data.download import CATS_DOGS_FILE
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import TrainingSettings
-from cnn_core.learning.slots import training_slots
 from tests.core.test_folders import shapes_members, write_shapes
 from tests.support.apptest import app_test, page_path
+from ui import sessions
 
 pytestmark = pytest.mark.slow
 FOLDER_PAGE = "folder_training"
@@ -78,7 +78,7 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     assert not at.error
     assert "10 training and 2 validation images in 2 classes" in at.success[0].value
     assert any(c.value.startswith("2 files that are not images were left out") for c in at.caption)
-    data = at.session_state["folder_data"]
+    data = at.session_state["folder_data"].value  # the session keeps it in a budget lease
     assert data.class_names == ("circles", "squares") and data.input_shape == (150, 150, 3)
     assert len(at.image) == 2 + 8  # one example per class, eight images from the pipeline
     at.number_input(key="folder_epochs").set_value(1)
@@ -94,7 +94,7 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     assert run.snapshot().status == "finished" and len(run.result.history["val_accuracy"]) == 1
     entry = next(iter(at.session_state["session_models"].values()))
     assert entry.task == "folder" and entry.class_names == ["circles", "squares"]
-    assert entry.input_shape == (150, 150, 3) and entry.model is run.result.model
+    assert entry.input_shape == (150, 150, 3) and entry.path == run.result.model_path
     assert any("Activation maps" in s.value for s in at.success)
     assert [b.label for b in at.get("download_button")] == ["Download the model (.keras)", "Download the history (CSV)"]
 
@@ -162,7 +162,7 @@ def test_a_local_folder_path_is_offered_only_locally(tmp_path, monkeypatch):
         assert not at.exception and any(message in e.value for e in at.error)
     at.text_input(key="folder_path").set_value(str(tmp_path / "two")).run()
     button(at, "Load this folder").click().run()
-    assert not at.error and at.session_state["folder_data"].counts() == {"circles": (3, 1), "squares": (3, 1)}
+    assert not at.error and at.session_state["folder_data"].value.counts() == {"circles": (3, 1), "squares": (3, 1)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,15 +185,17 @@ def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them(
     at.select_slider(key="lab_batch").set_value(8).run()  # the button's callback takes the values shown
     button(at, "Start both runs").click().run()
     assert not at.exception and not at.error
-    lab = at.session_state["lab_sequence"]
-    plain, regularised = lab.runs["plain"], lab.runs["regularised"]
-    assert lab.waiting("regularised") and not lab.waiting("plain")  # one after the other: it waits
+    plain, regularised = at.session_state["lab_run_plain"], at.session_state["lab_run_regularised"]
+    queue = sessions.supervisor().queue
+    tickets = at.session_state["training_tickets"]
+    assert queue.place(tickets["lab_run_plain"]).state == "running"
+    assert queue.place(tickets["lab_run_regularised"]).state == "queued"  # one visitor, one slot: it waits
     assert plain.augmentation is None and regularised.augmentation is not None
     assert plain.test_data[0] is regularised.test_data[0]  # the same data, not a copy
     assert plain.settings == regularised.settings == TrainingSettings(1, 8, "adam", 1e-3)
     assert plain.join(timeout=300), plain.error
-    at.run()  # the page starts the second run once the first has ended
-    assert not lab.waiting("regularised")
+    queue.tick()  # the server's supervisor starts the second run once the first has ended
+    assert queue.place(tickets["lab_run_regularised"]).state == "running"
     assert regularised.join(timeout=300), regularised.error
     at.run()
     assert not at.exception and not at.error
@@ -211,20 +213,33 @@ def test_the_lab_runs_plain_then_regularised_on_the_same_data_and_compares_them(
     )
 
 
-def test_the_lab_says_when_the_server_is_busy():
+def test_the_lab_waits_in_the_queue_when_the_server_is_busy(monkeypatch):
     at = open_page(FOLDER_PAGE)
     load_zip(at, shapes_members("shapes/", 3))
     at.switch_page(LAB_PAGE).run()
-    slots = training_slots()
-    taken = 0
+    queue = sessions.supervisor().queue
+    holders = [queue.submit(f"someone else {i}", Forever) for i in range(queue.slots)]  # every slot taken
     try:
-        while slots.running < slots.limit:
-            slots.acquire()
-            taken += 1
         button(at, "Start both runs").click().run()
-        assert not at.exception
-        assert any("The server is busy" in e.value for e in at.error)
-        assert "lab_sequence" not in at.session_state
+        assert not at.exception and not at.error
+        assert any("waiting to start" in bar.text for bar in at.get("progress"))
+        plain = at.session_state["lab_run_plain"]
+        assert not plain.done and plain.snapshot().status == "waiting"
+        button(at, "Stop both").click().run()
+        assert plain.done and plain.snapshot().status == "cancelled"
     finally:
-        for _ in range(taken):
-            slots.release()
+        for ticket in holders:
+            queue.cancel(ticket)
+        queue.tick()
+
+
+class Forever:
+    """Another visitor's training that holds its slot until it is cancelled."""
+
+    done = False
+
+    def cancel(self):
+        self.done = True
+
+    def stop(self):
+        self.done = True

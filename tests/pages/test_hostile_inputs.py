@@ -515,7 +515,7 @@ def test_folder_zip_of_awkward_but_readable_pictures_loads_them_all():
     upload = awkward_but_readable_zip()
     at = folder_page_with_zip(upload)
     assert not messages(at, "error"), messages(at, "error")
-    data = at.session_state["folder_data"]
+    data = at.session_state["folder_data"].value  # the session keeps it in a budget lease
     readable = len(bad_images()) - len(REFUSED_IMAGES) - 1  # all but the 24 MP photo
     assert data.class_names == ("cats", "dogs") and len(data.y_train) + len(data.y_val) == 2 * readable
     assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (150, 150, 3)
@@ -524,7 +524,7 @@ def test_folder_zip_of_awkward_but_readable_pictures_loads_them_all():
 def test_folder_zip_with_thirty_oddly_named_classes_loads():
     at = folder_page_with_zip(many_odd_classes_zip())
     assert not messages(at, "error"), messages(at, "error")
-    assert at.session_state["folder_data"].num_classes == 30
+    assert at.session_state["folder_data"].value.num_classes == 30
 
 
 @pytest.mark.parametrize("per_class, split", [(1, 0.1), (1, 0.5), (MAX_IMAGES, 0.1), (MAX_IMAGES, 0.5)])
@@ -540,7 +540,7 @@ def test_folder_zip_with_settings_at_both_ends_loads_or_says_why(per_class, spli
         # One image per class cannot be split into training and validation: a message, no data.
         assert messages(at, "error") and "folder_data" not in at.session_state
     else:
-        assert not messages(at, "error") and at.session_state["folder_data"].num_classes == 2
+        assert not messages(at, "error") and at.session_state["folder_data"].value.num_classes == 2
 
 
 # Editable grids (kernels and inputs of the concept pages) ---------------------------------------

@@ -11,9 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core.data.mnist import load_mnist
 from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.slots import TrainingBusyError, training_slots
 from tests.support.apptest import app_test, page_path, page_test
-from ui import state
+from ui import sessions, state
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,22 +167,49 @@ def test_stop_button_stops_the_run_and_keeps_what_it_learned():
     assert "Test accuracy" in {m.label for m in at.metric}
 
 
-def test_a_training_beyond_the_cap_gets_the_busy_message():
-    slots = training_slots()
-    taken = 0
-    try:
-        while True:  # Other sessions' trainings hold every slot.
-            slots.acquire()
-            taken += 1
-    except TrainingBusyError:
-        pass
+def test_a_training_beyond_the_cap_waits_in_line_and_cancel_leaves_the_queue():
+    queue = sessions.supervisor().queue
+    holders = [queue.submit(f"someone else {i}", Forever) for i in range(queue.slots)]  # every slot taken
     try:
         at = start(configure(page(), size=300, epochs=1))
-        assert any("busy" in error.value and "Try again shortly" in error.value for error in at.error)
+        assert not at.error
+        waiting = [info.value for info in at.info if "Waiting for a training slot" in info.value]
+        assert waiting and "position 1" in waiting[0]
+        run = at.session_state[RUN_KEY]
+        assert run.snapshot().status == "waiting" and not run.done
+        widget(at.button, "Cancel").click().run()
+        assert run.done and run.snapshot().status == "cancelled" and queue.waiting == 0
+        assert not widget(at.button, "Start training").disabled
+    finally:
+        for ticket in holders:
+            queue.cancel(ticket)
+        queue.tick()
+
+
+def test_a_full_queue_says_so(monkeypatch):
+    queue = sessions.supervisor().queue
+    monkeypatch.setattr(queue, "max_queue", 0)
+    holders = [queue.submit(f"someone else {i}", Forever) for i in range(queue.slots)]
+    try:
+        at = start(configure(page(), size=300, epochs=1))
+        assert any("queue is full" in error.value for error in at.error)
         assert RUN_KEY not in at.session_state
     finally:
-        for _ in range(taken):
-            slots.release()
+        for ticket in holders:
+            queue.cancel(ticket)
+        queue.tick()
+
+
+class Forever:
+    """Another visitor's training that holds its slot until it is cancelled."""
+
+    done = False
+
+    def cancel(self):
+        self.done = True
+
+    def stop(self):
+        self.done = True
 
 
 def test_a_run_survives_navigating_away_and_back():
