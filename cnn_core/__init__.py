@@ -28,6 +28,7 @@ _EXPORTS = {
     "output_shape": "ops.shapes",
     "pad_amounts": "ops.shapes",
     "pad_input": "ops.sliding",
+    "relu": "ops.sliding",
     "conv2d": "ops.sliding",
     "pool2d": "ops.sliding",
     "conv_steps": "ops.steps",

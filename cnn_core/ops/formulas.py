@@ -55,8 +55,13 @@ def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None 
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[str]:
-    """The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias."""
+def conv_step_latex(frame, channel_names: list[str], decimals: int = 2, relu_label: str = "ReLU") -> list[str]:
+    r"""The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias, then ReLU.
+
+    Without an activation the last line is ``out[r, c] = sums + bias``. With ReLU that sum is the
+    pre-activation z and one more line follows, ``relu_label`` beside the math:
+    ``\text{ReLU: } out[r, c] = \max(0, z)``. The caller passes ``relu_label`` in its own language.
+    """
     fmt = partial(format_value, decimals=decimals)
     kh, kw, channels = frame.patch.shape
     lines = []
@@ -75,11 +80,23 @@ def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[
             )
             lines.append(rf"\Sigma{sub} = {terms} = {fmt(frame.channel_sums[c])}")
     sums = " + ".join(_paren(fmt(s)) for s in frame.channel_sums)
-    lines.append(
-        rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
-        rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}"
-    )
+    cell = f"[{frame.row}, {frame.col}]"
+    total = fmt(frame.pre_activation)
+    name, total = (r"\text{out}", rf"\mathbf{{{total}}}") if frame.activation is None else ("z", total)
+    lines.append(rf"{name}{cell} = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}_{{\text{{bias}}}} = {total}")
+    if frame.activation == "relu":
+        lines.append(rf"\text{{{relu_label}: }} \text{{out}}{cell} = {relu_latex(frame.pre_activation, decimals)}")
     return lines
+
+
+def relu_latex(pre_activation: float, decimals: int = 2) -> str:
+    r"""ReLU of one number as LaTeX, the result in bold: max(0, z) = out.
+
+    >>> relu_latex(-1.5), relu_latex(2.25)
+    ('\\max(0, -1.5) = \\mathbf{0}', '\\max(0, 2.25) = \\mathbf{2.25}')
+    """
+    value = max(float(pre_activation), 0.0)
+    return rf"\max(0, {format_value(pre_activation, decimals)}) = \mathbf{{{format_value(value, decimals)}}}"
 
 
 def pool_step_latex(frame, decimals: int = 2) -> str:
