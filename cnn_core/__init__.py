@@ -21,7 +21,7 @@ import importlib
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    # ops: shapes, sliding windows, step frames, kernels, formulas
+    # ops: shapes, sliding windows, the output layer's numbers, step frames, kernels, formulas
     "conv_output_size": "ops.shapes",
     "same_padding": "ops.shapes",
     "padding_amounts": "ops.shapes",
@@ -31,6 +31,15 @@ _EXPORTS = {
     "relu": "ops.sliding",
     "conv2d": "ops.sliding",
     "pool2d": "ops.sliding",
+    "softmax": "ops.outputs",
+    "sigmoid": "ops.outputs",
+    "softmax_steps": "ops.outputs",
+    "sigmoid_steps": "ops.outputs",
+    "SoftmaxSteps": "ops.outputs",
+    "SigmoidSteps": "ops.outputs",
+    "categorical_cross_entropy_steps": "ops.outputs",
+    "binary_cross_entropy_steps": "ops.outputs",
+    "CrossEntropySteps": "ops.outputs",
     "conv_steps": "ops.steps",
     "pool_steps": "ops.steps",
     "ConvStep": "ops.steps",
