@@ -282,6 +282,16 @@ def explain_cell(model, image: np.ndarray, layer_name: str, index):
     )
 
 
+def explain_prediction(model, image: np.ndarray) -> DenseCell:
+    """The output layer's cell of the predicted class: its logits and the softmax (or sigmoid) steps.
+
+    For a softmax head the unit with the highest probability; for one sigmoid unit, that unit
+    (its probability is class 1's).
+    """
+    last = network_outputs(model, image)[-1]
+    return explain_cell(model, image, last.name, int(np.argmax(last.output)))
+
+
 def _check_index(found: LayerOutput, index) -> tuple[int, ...]:
     shape = found.output.shape
     cell = (index,) if is_int(index) else tuple(index) if isinstance(index, (tuple, list)) else None

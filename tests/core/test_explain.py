@@ -16,6 +16,7 @@ from cnn_core.learning.explain import (
     FlattenCell,
     PoolCell,
     explain_cell,
+    explain_prediction,
     network_outputs,
     receptive_fields,
 )
@@ -225,6 +226,16 @@ def test_the_output_layer_shows_logits_and_softmax_steps(shipped, test_digits):
     np.testing.assert_allclose(steps.probabilities, softmax(cell.logits))
     assert int(np.argmax(steps.probabilities)) == labels[0]  # the shipped model reads this digit right
     assert cell.value == steps.probabilities[labels[0]] == pytest.approx(cell.actual, abs=ATOL)
+
+
+def test_explain_prediction_picks_the_predicted_class(keras, shipped, cats_dogs, test_digits):
+    images, labels = test_digits
+    for image, label in zip(images, labels):
+        cell = explain_prediction(shipped, image)
+        assert cell.layer == "output" and cell.unit == label == int(np.argmax(cell.output_steps.probabilities))
+    head = explain_prediction(cats_dogs, np.full((150, 150, 3), 0.5, np.float32))
+    assert head.unit == 0 and head.activation == "sigmoid"
+    assert head.value == pytest.approx(float(cats_dogs(np.full((1, 150, 150, 3), 0.5, np.float32))[0, 0]), abs=ATOL)
 
 
 def test_cells_are_frozen(shipped, test_digits):
