@@ -8,11 +8,12 @@ below; it loads its module on first use (PEP 562), so ``import cnn_core`` stays 
     >>> cnn_core.conv_output_size(28, 3)
     26
 
-The subpackages are the engine's parts: ``ops`` (shapes, ops, steps, kernels, the text of
-formulas) <- ``figures`` (grids, players, pictures, charts); ``vision`` (images, augmentation,
-digits); ``data`` (MNIST, zips, folders, the download) <- ``learning`` (models, the input
-pipeline, training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter
-patterns). Modules inside them may move; the names below stay.
+The subpackages are the engine's parts: ``ops`` (shapes, ops, the output layer's numbers,
+steps, receptive fields, kernels, the text of formulas) <- ``figures`` (grids, players, pictures,
+charts); ``vision`` (images, augmentation, digits); ``data`` (MNIST, zips, folders, the
+download) <- ``learning`` (models, their layer list and Keras code, the input pipeline,
+training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter patterns, any
+cell explained). Modules inside them may move; the names below stay.
 """
 
 from __future__ import annotations
@@ -21,15 +22,30 @@ import importlib
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    # ops: shapes, sliding windows, step frames, kernels, formulas
+    # ops: shapes, sliding windows, the output layer's numbers, step frames, kernels, formulas
     "conv_output_size": "ops.shapes",
     "same_padding": "ops.shapes",
     "padding_amounts": "ops.shapes",
     "output_shape": "ops.shapes",
     "pad_amounts": "ops.shapes",
+    "flat_index": "ops.shapes",
+    "flat_position": "ops.shapes",
+    "receptive_field_step": "ops.receptive",
+    "receptive_field_chain": "ops.receptive",
+    "ReceptiveField": "ops.receptive",
     "pad_input": "ops.sliding",
+    "relu": "ops.sliding",
     "conv2d": "ops.sliding",
     "pool2d": "ops.sliding",
+    "softmax": "ops.outputs",
+    "sigmoid": "ops.outputs",
+    "softmax_steps": "ops.outputs",
+    "sigmoid_steps": "ops.outputs",
+    "SoftmaxSteps": "ops.outputs",
+    "SigmoidSteps": "ops.outputs",
+    "categorical_cross_entropy_steps": "ops.outputs",
+    "binary_cross_entropy_steps": "ops.outputs",
+    "CrossEntropySteps": "ops.outputs",
     "conv_steps": "ops.steps",
     "pool_steps": "ops.steps",
     "ConvStep": "ops.steps",
@@ -76,10 +92,17 @@ _EXPORTS = {
     "download_cats_and_dogs": "data.download",
     "DatasetError": "data.errors",
     "DownloadError": "data.errors",
-    # learning: models, training, evaluation, the summary, inside the network
+    # learning: models (and their layer list and Keras code), training, evaluation, the summary,
+    # inside the network (activations, Grad-CAM, any cell explained)
     "build_convnet": "learning.models",
     "build_mnist_convnet": "learning.models",
     "build_cats_dogs_convnet": "learning.models",
+    "convnet_layers": "learning.architecture",
+    "LayerSpec": "learning.architecture",
+    "pooling_saving": "learning.architecture",
+    "PoolingSaving": "learning.architecture",
+    "keras_code": "learning.keras_code",
+    "NOTE_MODELS": "learning.keras_code",
     "make_dataset": "learning.pipeline",
     "TrainingSettings": "learning.settings",
     "check_settings": "learning.settings",
@@ -101,7 +124,19 @@ _EXPORTS = {
     "SummaryRow": "learning.summary",
     "layer_activations": "learning.activations",
     "activation_grid": "learning.activations",
+    "activation_sparsity": "learning.activations",
+    "MapSparsity": "learning.activations",
     "grad_cam": "learning.gradcam",
+    "explain_cell": "learning.explain",
+    "explain_prediction": "learning.explain",
+    "network_outputs": "learning.explain",
+    "receptive_fields": "learning.explain",
+    "LayerOutput": "learning.explain",
+    "ConvCell": "learning.explain",
+    "PoolCell": "learning.explain",
+    "FlattenCell": "learning.explain",
+    "DropoutCell": "learning.explain",
+    "DenseCell": "learning.explain",
     "filter_patterns": "learning.patterns",
     "FilterPattern": "learning.patterns",
 }

@@ -84,17 +84,19 @@ def conv_player_figure(
     channel_names: Sequence[str] | None = None,
     frame_ms: int = 500,
     decimals: int = 2,
+    relu_label: str = "ReLU",
 ) -> PlayerFigure:
     """An animated player over the ``ConvStep`` frames of one filter.
 
     ``padded`` is the padded (Hp, Wp, C_in) input and ``pads`` its (top, bottom, left, right)
     zeros. The left panel shows ``channel`` with the window, the middle panel that channel's
     patch x kernel products, the right panel the feature map filling in, and the title each
-    step's per-channel sums plus the bias.
+    step's per-channel sums plus the bias, then ``relu_label``: max(0, sum) when the frames have
+    a ReLU.
     """
     frames = _one_output_channel(frames, "filter")
     names = list(channel_names or [f"channel {c + 1}" for c in range(padded.shape[2])])
-    views = [_conv_view(f, channel, names, decimals) for f in frames]
+    views = [_conv_view(f, channel, names, decimals, relu_label) for f in frames]
     spread = max(float(np.abs(f.products[:, :, channel]).max()) for f in frames) or 1.0
     which = f" ({names[channel]})" if padded.shape[2] > 1 else ""
     middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=f"patch × kernel{which}")
@@ -148,7 +150,7 @@ def pool_player_figure(
     )
 
 
-def _conv_view(frame, channel: int, names: list[str], decimals: int) -> _View:
+def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label: str) -> _View:
     kh, kw = frame.kernel.shape[:2]
     products = frame.products[:, :, channel]
     cells = zip(
@@ -164,9 +166,14 @@ def _conv_view(frame, channel: int, names: list[str], decimals: int) -> _View:
         sums = f"Σ = {format_value(frame.channel_sums[0], decimals)}"
     else:
         sums = " + ".join(f"{format_value(s, decimals)} ({names[c]})" for c, s in enumerate(frame.channel_sums))
+    total = format_value(frame.pre_activation, decimals)
+    if frame.activation == "relu":
+        total += f" → {relu_label}: max(0, {total}) = <b>{format_value(frame.value, decimals)}</b>"
+    else:
+        total = f"<b>{total}</b>"
     title = (
         f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {sums}"
-        f" + bias {format_value(frame.bias, decimals)} = <b>{format_value(frame.value, decimals)}</b>"
+        f" + bias {format_value(frame.bias, decimals)} = {total}"
     )
     return _View(frame.top, frame.left, kh, kw, frame.row, frame.col, products, text, title)
 

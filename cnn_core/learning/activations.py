@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -90,6 +91,38 @@ def flat_channels(activation: np.ndarray) -> np.ndarray:
     """
     _, std, peak = _channel_stats(np.asarray(activation, dtype=np.float32))
     return ~(std > FLAT_CHANNEL_RTOL * peak)
+
+
+@dataclass(frozen=True)
+class MapSparsity:
+    """How much of one layer's maps responded to an image: the note's "deeper layers keep fewer features"."""
+
+    name: str
+    shape: tuple[int, int, int]  # (H, W, C)
+    values: int  # H * W * C
+    active_share: float  # the share of values above 0
+    blank_channels: int  # channels with no value above 0: filters that found nothing in this image
+
+
+def activation_sparsity(activations: Sequence[tuple[str, np.ndarray]]) -> list[MapSparsity]:
+    """Per layer of ``layer_activations``' output: its size, the share of active values and the blank channels.
+
+    After ReLU a value is 0 where the filter's pattern is absent; a channel that is 0 everywhere is
+    one of the blank squares of the note's last grids.
+
+    >>> maps = np.zeros((2, 2, 3)); maps[0, 0, 0] = 1.0; maps[:, :, 1] = 0.5
+    >>> activation_sparsity([("conv", maps)])
+    [MapSparsity(name='conv', shape=(2, 2, 3), values=12, active_share=0.4166666666666667, blank_channels=1)]
+    """
+    rows = []
+    for name, maps in activations:
+        maps = np.asarray(maps)
+        if maps.ndim != 3:
+            raise ValueError(f"the maps of {name!r} must be (H, W, C), got shape {maps.shape}")
+        active = maps > 0
+        blank = int((~active.any(axis=(0, 1))).sum())
+        rows.append(MapSparsity(name, tuple(int(n) for n in maps.shape), int(maps.size), float(active.mean()), blank))
+    return rows
 
 
 def first_conv_kernel(model: keras.Model, image_shape: Sequence[int]) -> np.ndarray:

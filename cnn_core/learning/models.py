@@ -9,18 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-POOLING_MODES = ("max", "average", "none")
-
-
-def head_units(num_classes: int) -> int:
-    """Units of the output layer: one sigmoid unit for two classes, else one softmax unit each.
-
-    >>> head_units(2), head_units(10)
-    (1, 10)
-    """
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    return 1 if num_classes == 2 else num_classes
+from cnn_core.learning.architecture import LayerSpec, convnet_layers
 
 
 def build_convnet(
@@ -37,27 +26,34 @@ def build_convnet(
 
     Each entry of ``filters`` is one conv block (3x3 ReLU conv, "valid" padding). A 2x2 pooling
     layer follows every block but the last, and the last too when ``pool_last`` is true. The
-    defaults are the seed's MNIST convnet (93,322 parameters).
+    defaults are the seed's MNIST convnet (93,322 parameters). The layers are those of
+    ``architecture.convnet_layers`` with the same arguments, one Keras layer per ``LayerSpec``.
     """
     import keras
+
+    specs = convnet_layers(input_shape, num_classes, filters, kernel_size, pooling, pool_last, dropout, dense_units)
+    model = keras.Sequential(name="convnet")
+    model.add(keras.Input(shape=tuple(int(size) for size in input_shape), name="image"))
+    for spec in specs:
+        model.add(keras_layer(spec))
+    return model
+
+
+def keras_layer(spec: LayerSpec):
+    """The Keras layer a ``LayerSpec`` describes."""
     from keras import layers
 
-    _check_convnet_args(input_shape, num_classes, filters, kernel_size, pooling, dropout, dense_units)
-    model = keras.Sequential(name="convnet")
-    model.add(keras.Input(shape=tuple(input_shape), name="image"))
-    for i, n_filters in enumerate(filters, start=1):
-        model.add(layers.Conv2D(n_filters, kernel_size, activation="relu", name=f"conv2d_{i}"))
-        is_last = i == len(filters)
-        if pooling != "none" and (pool_last or not is_last):
-            pool = layers.MaxPooling2D if pooling == "max" else layers.AveragePooling2D
-            model.add(pool(2, name=f"{pooling}_pooling2d_{i}"))
-    model.add(layers.Flatten(name="flatten"))
-    if dropout > 0:
-        model.add(layers.Dropout(dropout, name="dropout"))
-    model.add(layers.Dense(dense_units, activation="relu", name="dense"))
-    units = head_units(num_classes)
-    model.add(layers.Dense(units, activation="sigmoid" if units == 1 else "softmax", name="output"))
-    return model
+    if spec.kind == "Conv2D":
+        return layers.Conv2D(spec.units, spec.window, activation=spec.activation, name=spec.name)
+    if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
+        return getattr(layers, spec.kind)(spec.window, name=spec.name)
+    if spec.kind == "Flatten":
+        return layers.Flatten(name=spec.name)
+    if spec.kind == "Dropout":
+        return layers.Dropout(spec.rate, name=spec.name)
+    if spec.kind == "Dense":
+        return layers.Dense(spec.units, activation=spec.activation, name=spec.name)
+    raise ValueError(f"no Keras layer for a {spec.kind!r} spec; kinds: Conv2D, pooling, Flatten, Dropout, Dense")
 
 
 def build_mnist_convnet():
@@ -86,19 +82,3 @@ def build_cats_dogs_convnet(dropout: float = 0.0, input_shape: Sequence[int] = (
     )
     model.name = "cats_dogs_convnet"
     return model
-
-
-def _check_convnet_args(input_shape, num_classes, filters, kernel_size, pooling, dropout, dense_units):
-    if len(input_shape) != 3 or min(input_shape) < 1:
-        raise ValueError(f"input_shape must be (height, width, channels), got {tuple(input_shape)}")
-    head_units(num_classes)
-    if len(filters) < 1 or min(filters) < 1:
-        raise ValueError(f"filters needs at least one positive count, got {tuple(filters)}")
-    if kernel_size < 1:
-        raise ValueError(f"kernel_size must be a positive int, got {kernel_size}")
-    if pooling not in POOLING_MODES:
-        raise ValueError(f"pooling must be one of {POOLING_MODES}, got {pooling!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    if dense_units < 1:
-        raise ValueError(f"dense_units must be a positive int, got {dense_units}")

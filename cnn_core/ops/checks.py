@@ -10,6 +10,9 @@ import numpy as np
 
 PADDING_MODES = ("valid", "same")
 POOL_MODES = ("max", "average")
+# What may follow a convolution's sum: nothing (the pre-activation response) or ReLU, max(0, x),
+# as in the note's Conv2D(..., activation='relu').
+CONV_ACTIVATIONS = (None, "relu")
 
 
 def is_int(value) -> bool:
@@ -52,6 +55,17 @@ def check_padding(padding) -> None:
             raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
     elif not is_int(padding) or padding < 0:
         raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
+
+
+def check_activation(activation) -> str | None:
+    """None or "relu": the function applied to each sum plus bias.
+
+    >>> check_activation("relu"), check_activation(None)
+    ('relu', None)
+    """
+    if not (activation is None or (isinstance(activation, str) and activation in CONV_ACTIVATIONS)):
+        raise ValueError(f"activation must be None or 'relu', got {activation!r}")
+    return activation
 
 
 def check_array(x, ndim: int, name: str) -> np.ndarray:

@@ -55,8 +55,13 @@ def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None 
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[str]:
-    """The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias."""
+def conv_step_latex(frame, channel_names: list[str], decimals: int = 2, relu_label: str = "ReLU") -> list[str]:
+    r"""The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias, then ReLU.
+
+    Without an activation the last line is ``out[r, c] = sums + bias``. With ReLU that sum is the
+    pre-activation z and one more line follows, ``relu_label`` beside the math:
+    ``\text{ReLU: } out[r, c] = \max(0, z)``. The caller passes ``relu_label`` in its own language.
+    """
     fmt = partial(format_value, decimals=decimals)
     kh, kw, channels = frame.patch.shape
     lines = []
@@ -75,11 +80,23 @@ def conv_step_latex(frame, channel_names: list[str], decimals: int = 2) -> list[
             )
             lines.append(rf"\Sigma{sub} = {terms} = {fmt(frame.channel_sums[c])}")
     sums = " + ".join(_paren(fmt(s)) for s in frame.channel_sums)
-    lines.append(
-        rf"\text{{out}}[{frame.row}, {frame.col}] = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}"
-        rf"_{{\text{{bias}}}} = \mathbf{{{fmt(frame.value)}}}"
-    )
+    cell = f"[{frame.row}, {frame.col}]"
+    total = fmt(frame.pre_activation)
+    name, total = (r"\text{out}", rf"\mathbf{{{total}}}") if frame.activation is None else ("z", total)
+    lines.append(rf"{name}{cell} = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}_{{\text{{bias}}}} = {total}")
+    if frame.activation == "relu":
+        lines.append(rf"\text{{{relu_label}: }} \text{{out}}{cell} = {relu_latex(frame.pre_activation, decimals)}")
     return lines
+
+
+def relu_latex(pre_activation: float, decimals: int = 2) -> str:
+    r"""ReLU of one number as LaTeX, the result in bold: max(0, z) = out.
+
+    >>> relu_latex(-1.5), relu_latex(2.25)
+    ('\\max(0, -1.5) = \\mathbf{0}', '\\max(0, 2.25) = \\mathbf{2.25}')
+    """
+    value = max(float(pre_activation), 0.0)
+    return rf"\max(0, {format_value(pre_activation, decimals)}) = \mathbf{{{format_value(value, decimals)}}}"
 
 
 def pool_step_latex(frame, decimals: int = 2) -> str:
@@ -123,3 +140,59 @@ def window_math(size: int, window: int, strides: int, padding: str) -> tuple[int
     if strides == 1:
         return out, f"{out} = {size} - {window} + 1"
     return out, f"{out} = ({size} - {window}) // {strides} + 1"
+
+
+def _vector(values, decimals: int) -> str:
+    return r"\left(" + ", ".join(format_value(v, decimals) for v in values) + r"\right)"
+
+
+def softmax_latex(steps, decimals: int = 3) -> list[str]:
+    r"""The four steps of a ``SoftmaxSteps`` as LaTeX lines: shift, exp, sum, divide.
+
+    >>> from cnn_core.ops.outputs import softmax_steps
+    >>> softmax_latex(softmax_steps([2.0, 0.0]))[-1]
+    'p = \\frac{e^{z - \\max z}}{\\Sigma} = \\frac{\\left(1, 0.135\\right)}{1.135} = \\left(0.881, 0.119\\right)'
+    """
+    fmt = partial(format_value, decimals=decimals)
+    return [
+        rf"z = {_vector(steps.logits, decimals)}, \quad \max z = {fmt(steps.shift)}",
+        rf"z - \max z = {_vector(steps.shifted, decimals)}",
+        rf"e^{{z - \max z}} = {_vector(steps.exps, decimals)}",
+        rf"\Sigma = {' + '.join(fmt(e) for e in steps.exps)} = {fmt(steps.total)}",
+        rf"p = \frac{{e^{{z - \max z}}}}{{\Sigma}} = \frac{{{_vector(steps.exps, decimals)}}}{{{fmt(steps.total)}}}"
+        rf" = {_vector(steps.probabilities, decimals)}",
+    ]
+
+
+def sigmoid_latex(steps, decimals: int = 3) -> str:
+    r"""A ``SigmoidSteps`` as one LaTeX line, by the branch of the logit's sign.
+
+    >>> from cnn_core.ops.outputs import sigmoid_steps
+    >>> sigmoid_latex(sigmoid_steps(-2.0))
+    'p = \\frac{e^{z}}{1 + e^{z}} = \\frac{e^{-2}}{1 + e^{-2}} = \\frac{0.135}{1 + 0.135} = 0.119'
+    """
+    fmt = partial(format_value, decimals=decimals)
+    z, e = fmt(steps.logit), fmt(steps.exp)
+    if steps.positive_branch:
+        return rf"p = \frac{{1}}{{1 + e^{{-z}}}} = \frac{{1}}{{1 + e^{{-{_paren(z)}}}}} = \frac{{1}}{{1 + {e}}} = {fmt(steps.probability)}"
+    return rf"p = \frac{{e^{{z}}}}{{1 + e^{{z}}}} = \frac{{e^{{{z}}}}}{{1 + e^{{{z}}}}} = \frac{{{e}}}{{1 + {e}}} = {fmt(steps.probability)}"
+
+
+def cross_entropy_latex(steps, decimals: int = 3) -> list[str]:
+    r"""A ``CrossEntropySteps`` as LaTeX: the general formula with the numbers, then -log p of the true class.
+
+    >>> from cnn_core.ops.outputs import binary_cross_entropy_steps
+    >>> cross_entropy_latex(binary_cross_entropy_steps(0.8, 1))[-1]
+    'L = -\\log 0.8 = 0.223'
+    """
+    fmt = partial(format_value, decimals=decimals)
+    if steps.kind == "binary":
+        y, p = steps.label, steps.probabilities[1]
+        general = (
+            rf"L = -\left(y \log p + (1 - y) \log(1 - p)\right)"
+            rf" = -\left({y} \cdot \log {fmt(p)} + {1 - y} \cdot \log {fmt(1 - p)}\right)"
+        )
+    else:
+        terms = " + ".join(rf"{int(y)} \cdot \log {fmt(p)}" for y, p in zip(steps.one_hot, steps.probabilities))
+        general = rf"L = -\sum_i y_i \log p_i = -\left({terms}\right)"
+    return [general, rf"L = -\log {fmt(steps.clipped)} = {fmt(steps.loss)}"]

@@ -100,3 +100,34 @@ def pad_amounts(input_shape, kernel_size, strides=1, padding="valid") -> tuple[i
         *padding_amounts(int(input_shape[0]), kh, sh, padding),
         *padding_amounts(int(input_shape[1]), kw, sw, padding),
     )
+
+
+def flat_index(position, shape) -> int:
+    """Where Flatten puts cell (row, col, channel) of an (H, W, C) map: (row * W + col) * C + channel.
+
+    Keras flattens channels-last maps in C order, so the channels of one cell sit side by side.
+
+    >>> flat_index((0, 0, 1), (3, 3, 64)), flat_index((2, 2, 63), (3, 3, 64))
+    (1, 575)
+    """
+    (row, col, channel), (height, width, channels) = position, shape
+    if not (0 <= row < height and 0 <= col < width and 0 <= channel < channels):
+        raise ValueError(f"position {tuple(position)} is outside a map of shape {tuple(shape)}")
+    return (int(row) * int(width) + int(col)) * int(channels) + int(channel)
+
+
+def flat_position(index: int, shape) -> tuple[int, int, int]:
+    """The (row, col, channel) of an (H, W, C) map that Flatten put at ``index``; the inverse of ``flat_index``.
+
+    >>> flat_position(575, (3, 3, 64)), flat_position(100, (3, 3, 64))
+    ((2, 2, 63), (0, 1, 36))
+    """
+    height, width, channels = (int(size) for size in shape)
+    if not 0 <= index < height * width * channels:
+        raise ValueError(
+            f"index {index} is outside a flattened {height}x{width}x{channels} map: "
+            f"0 to {height * width * channels - 1}"
+        )
+    cell, channel = divmod(int(index), channels)
+    row, col = divmod(cell, width)
+    return row, col, channel

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core.ops.checks import check_conv_args, check_pair, check_pool_args
+from cnn_core.ops.checks import check_activation, check_conv_args, check_pair, check_pool_args
 from cnn_core.ops.shapes import output_shape, pad_amounts
 
 
@@ -30,14 +30,31 @@ def windows(padded: np.ndarray, kernel_size, strides=1) -> np.ndarray:
     return view[::sh, ::sw].transpose(0, 1, 3, 4, 2)  # (H_out, W_out, kh, kw, C)
 
 
+def relu(x):
+    """The rectified linear unit, max(0, x), element by element: what keeps a cell of a feature map.
+
+    >>> relu(np.array([-1.5, 0.0, 2.0]))
+    array([0., 0., 2.])
+    """
+    return np.maximum(x, 0)
+
+
 def conv2d(
-    image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1, padding="valid"
+    image: np.ndarray,
+    kernels: np.ndarray,
+    bias: np.ndarray | None = None,
+    strides=1,
+    padding="valid",
+    activation: str | None = None,
 ) -> np.ndarray:
     """2-D convolution (cross-correlation, as in deep learning) of one image with a filter bank.
 
     image (H, W, C_in), kernels (kh, kw, C_in, C_out), bias (C_out,) -> (H_out, W_out, C_out),
-    out[r, c, f] = sum_{i,j,ch} padded[r*s + i, c*s + j, ch] * kernels[i, j, ch, f] + bias[f].
+    z[r, c, f] = sum_{i,j,ch} padded[r*s + i, c*s + j, ch] * kernels[i, j, ch, f] + bias[f], and
+    out = z with ``activation=None`` (the pre-activation response) or max(0, z) with "relu", as
+    Keras's ``Conv2D(..., activation='relu')``.
     """
+    activation = check_activation(activation)
     image, kernels, bias = check_conv_args(image, kernels, bias)
     kh, kw, _, c_out = kernels.shape
     output_shape(image.shape, (kh, kw), strides, padding)  # Raises when the window does not fit.
@@ -45,7 +62,8 @@ def conv2d(
     h_out, w_out = patches.shape[:2]
     columns = patches.reshape(h_out * w_out, -1)  # (H_out * W_out, kh * kw * C_in), one copy
     out = columns @ kernels.reshape(-1, c_out) + bias  # (H_out * W_out, C_out)
-    return out.reshape(h_out, w_out, c_out)
+    out = out.reshape(h_out, w_out, c_out)
+    return relu(out) if activation == "relu" else out
 
 
 def pool2d(x: np.ndarray, pool_size=2, strides=None, padding="valid", mode: str = "max") -> np.ndarray:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.ops.checks import check_conv_args, check_pair, check_pool_args
+from cnn_core.ops.checks import check_activation, check_conv_args, check_pair, check_pool_args
 from cnn_core.ops.shapes import output_shape, pad_amounts
-from cnn_core.ops.sliding import pad_input
+from cnn_core.ops.sliding import pad_input, relu
 
 
 class _Progress:
@@ -46,7 +46,8 @@ class ConvStep:
     ``top``/``left`` index the window's corner in ``padded``, the whole padded input (Hp, Wp, C_in),
     shared read-only by all frames, with ``pads`` (top, bottom, left, right) zeros around the
     real input. Arrays are (kh, kw, C_in) for ``patch``, ``kernel`` and ``products``, and (C_in,)
-    for ``channel_sums``.
+    for ``channel_sums``. ``pre_activation`` is the sum plus the bias; ``value`` is what the cell
+    keeps after ``activation`` (None: the same number; "relu": max(0, pre_activation)).
     """
 
     index: int
@@ -61,6 +62,8 @@ class ConvStep:
     products: np.ndarray
     channel_sums: np.ndarray
     bias: float
+    pre_activation: float
+    activation: str | None
     value: float
     padded: np.ndarray
     pads: tuple[int, int, int, int]
@@ -68,7 +71,7 @@ class ConvStep:
 
     @property
     def partial_output(self) -> np.ndarray:
-        """The (H_out, W_out, C_out) output computed up to this frame; later cells are NaN."""
+        """The (H_out, W_out, C_out) output (activated values) up to this frame; later cells are NaN."""
         return self._progress.partial(self.index)
 
 
@@ -105,13 +108,19 @@ class PoolStep:
 
 
 def conv_steps(
-    image: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = None, strides=1, padding="valid"
+    image: np.ndarray,
+    kernels: np.ndarray,
+    bias: np.ndarray | None = None,
+    strides=1,
+    padding="valid",
+    activation: str | None = None,
 ) -> Iterator[ConvStep]:
-    """Yield one ``ConvStep`` per output cell of ``conv2d(image, kernels, bias, strides, padding)``.
+    """Yield one ``ConvStep`` per output cell of ``conv2d(image, kernels, bias, strides, padding, activation)``.
 
     image (H, W, C_in), kernels (kh, kw, C_in, C_out) -> H_out * W_out * C_out frames, filter by
     filter, row by row. The last frame's ``partial_output`` equals ``conv2d``'s result.
     """
+    activation = check_activation(activation)
     image, kernels, bias = check_conv_args(image, kernels, bias)
     kh, kw, _, c_out = kernels.shape
     sh, sw = check_pair(strides, "strides")
@@ -120,10 +129,10 @@ def conv_steps(
     kernels = kernels.copy()
     padded.flags.writeable = kernels.flags.writeable = False  # Frames hand out views of these.
     pads = pad_amounts(image.shape, (kh, kw), (sh, sw), padding)
-    return _conv_frames(padded, pads, kernels, bias, (sh, sw), (h_out, w_out, c_out))
+    return _conv_frames(padded, pads, kernels, bias, (sh, sw), activation, (h_out, w_out, c_out))
 
 
-def _conv_frames(padded, pads, kernels, bias, strides, shape) -> Iterator[ConvStep]:
+def _conv_frames(padded, pads, kernels, bias, strides, activation, shape) -> Iterator[ConvStep]:
     kh, kw = kernels.shape[:2]
     progress = _Progress(shape, _frame_order(shape))
     total = int(np.prod(shape))
@@ -137,25 +146,28 @@ def _conv_frames(padded, pads, kernels, bias, strides, shape) -> Iterator[ConvSt
                 products = patch * kernel
                 channel_sums = products.sum(axis=(0, 1))  # (C_in,)
                 products.flags.writeable = channel_sums.flags.writeable = False
-                value = float(channel_sums.sum() + bias[f])
+                pre_activation = float(channel_sums.sum() + bias[f])
+                value = float(relu(pre_activation)) if activation == "relu" else pre_activation
                 progress.values[row, col, f] = value
                 yield ConvStep(
-                    index,
-                    total,
-                    f,
-                    row,
-                    col,
-                    top,
-                    left,
-                    patch,
-                    kernel,
-                    products,
-                    channel_sums,
-                    float(bias[f]),
-                    value,
-                    padded,
-                    pads,
-                    progress,
+                    index=index,
+                    total=total,
+                    filter=f,
+                    row=row,
+                    col=col,
+                    top=top,
+                    left=left,
+                    patch=patch,
+                    kernel=kernel,
+                    products=products,
+                    channel_sums=channel_sums,
+                    bias=float(bias[f]),
+                    pre_activation=pre_activation,
+                    activation=activation,
+                    value=value,
+                    padded=padded,
+                    pads=pads,
+                    _progress=progress,
                 )
                 index += 1
 

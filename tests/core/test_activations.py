@@ -15,6 +15,7 @@ from cnn_core.figures.charts import channel_figure, kernels_figure
 from cnn_core.figures.pictures import colorize, grid_picture, overlay_heatmap
 from cnn_core.learning.activations import (
     activation_grid,
+    activation_sparsity,
     conv_layer_names,
     feature_layer_names,
     first_conv_kernel,
@@ -525,6 +526,21 @@ def test_channel_figure_shows_the_map_values():
     figure = channel_figure(values, "conv, channel 0")
     np.testing.assert_array_equal(figure.data[0].z, values)
     assert figure.layout.title.text == "conv, channel 0"
+
+
+def test_activation_sparsity_counts_active_values_and_blank_channels(cats_dogs):
+    maps = np.zeros((4, 4, 5), dtype=np.float32)
+    maps[:2, :2, 0] = 1.0  # a quarter of channel 0 fired
+    maps[:, :, 1] = 0.3  # all of channel 1
+    maps[0, 0, 2] = -0.5  # a negative value is not active (a pre-activation map)
+    (row,) = activation_sparsity([("hand", maps)])
+    assert (row.shape, row.values, row.blank_channels) == ((4, 4, 5), 80, 3)
+    assert row.active_share == pytest.approx((4 + 16) / 80)
+    rows = activation_sparsity(layer_activations(cats_dogs, rng_image((150, 150, 3))))
+    assert [(r.name, r.shape) for r in rows] == SEED_LISTING
+    assert all(0.0 <= r.active_share <= 1.0 and 0 <= r.blank_channels <= r.shape[2] for r in rows)
+    with pytest.raises(ValueError, match=r"'flat'.*\(3,\)"):
+        activation_sparsity([("flat", np.zeros(3))])
 
 
 def test_the_module_keeps_keras_off_import_time():

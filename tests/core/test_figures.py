@@ -172,6 +172,21 @@ def test_a_single_frame_is_a_still_figure_and_mixed_filters_are_refused():
         conv_player_figure([], image, (0, 0, 0, 0))
 
 
+def test_a_relu_player_shows_the_sum_then_relu_and_fills_in_activated_cells():
+    image = np.array([[1.0, -2.0, 3.0], [0.5, -1.0, 2.0], [-3.0, 1.0, 0.0]])[:, :, None]
+    kernel = np.ones((2, 2, 1, 1))
+    frames = list(conv_steps(image, kernel, np.array([-1.0]), activation="relu"))
+    spec = _spec(conv_player_figure(frames, image, (0, 0, 0, 0), relu_label="ReLU"))
+    titles = [animation["layout"]["title"]["text"] for animation in spec["frames"]]
+    # Cell (0, 0): 1 - 2 + 0.5 - 1 = -1.5, plus the bias -1 = -2.5; ReLU keeps 0.
+    assert titles[0].endswith("+ bias -1 = -2.5 → ReLU: max(0, -2.5) = <b>0</b>")
+    assert titles[1].endswith("Σ = 2 + bias -1 = 1 → ReLU: max(0, 1) = <b>1</b>")
+    assert titles[2].endswith("Σ = -2.5 + bias -1 = -3.5 → ReLU: max(0, -3.5) = <b>0</b>")
+    assert titles[3].endswith("Σ = 2 + bias -1 = 1 → ReLU: max(0, 1) = <b>1</b>")
+    output = next(trace for trace in spec["data"] if trace.get("name") == "not computed yet")
+    np.testing.assert_array_equal(_array(spec["data"][spec["data"].index(output) - 1]["z"]), [[0, 1], [0, 1]])
+
+
 @pytest.mark.parametrize("mode", ["max", "average"])
 def test_pool_player_marks_the_max_or_shows_the_mean_and_skips_padding(mode):
     x = np.array([[1.0, 3.0, 2.0], [4.0, 0.0, 5.0], [7.0, 1.0, 1.0]])[:, :, None]

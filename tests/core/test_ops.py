@@ -26,6 +26,8 @@ CONV_SHAPES = [(5, 5, 1), (7, 6, 3), (4, 9, 1), (8, 8, 3)]
 KERNEL_SIZES = [1, 2, 3, 4, 5, (2, 3)]
 STRIDES = [1, 2, 3, (2, 1)]
 PADDINGS = ["valid", "same", 0, 1, 2]
+# None: the sum plus bias (the pre-activation response); "relu": max(0, that), as Conv2D(activation='relu').
+ACTIVATIONS = [None, "relu"]
 # Inputs smaller than the kernel: only "same" (or enough explicit zeros) lets the window fit.
 TINY_CASES = [
     ((1, 1, 1), 1, 1, "valid"),
@@ -72,13 +74,15 @@ def _random_conv_case(shape, kernel_size, c_out=2, seed=0):
     return image, kernels, bias
 
 
-def _tf_conv(tf, image, kernels, bias, strides, padding) -> np.ndarray:
-    """The reference: tf.nn.conv2d + bias; an int padding is np.pad with zeros, then VALID."""
+def _tf_conv(tf, image, kernels, bias, strides, padding, activation=None) -> np.ndarray:
+    """The reference: tf.nn.conv2d + bias, then tf.nn.relu for "relu"; an int padding is np.pad, then VALID."""
     if not isinstance(padding, str):
         image = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))
         padding = "valid"
-    out = tf.nn.conv2d(image[None], kernels, strides=list(_pair(strides)), padding=padding.upper())
-    return (out + bias).numpy()[0]  # (H_out, W_out, C_out)
+    out = tf.nn.conv2d(image[None], kernels, strides=list(_pair(strides)), padding=padding.upper()) + bias
+    if activation == "relu":
+        out = tf.nn.relu(out)
+    return out.numpy()[0]  # (H_out, W_out, C_out)
 
 
 def _keras_pool(tf, x, pool_size, strides, padding, mode) -> np.ndarray:
@@ -90,29 +94,40 @@ def _keras_pool(tf, x, pool_size, strides, padding, mode) -> np.ndarray:
 # --- conv2d -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
 @pytest.mark.parametrize("padding", PADDINGS, ids=str)
 @pytest.mark.parametrize("strides", STRIDES, ids=str)
 @pytest.mark.parametrize("kernel_size", KERNEL_SIZES, ids=lambda k: f"k{k}")
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_conv2d_matches_tf_nn_conv2d_plus_bias(tf, shape, kernel_size, strides, padding):
+def test_conv2d_matches_tf_nn_conv2d_plus_bias(tf, shape, kernel_size, strides, padding, activation):
     image, kernels, bias = _random_conv_case(shape, kernel_size)
     if not _fits(shape, kernel_size, padding):
         with pytest.raises(ValueError, match="does not fit"):
-            conv2d(image, kernels, bias, strides=strides, padding=padding)
+            conv2d(image, kernels, bias, strides=strides, padding=padding, activation=activation)
         return
-    expected = _tf_conv(tf, image, kernels, bias, strides, padding)
-    got = conv2d(image, kernels, bias, strides=strides, padding=padding)
+    expected = _tf_conv(tf, image, kernels, bias, strides, padding, activation)
+    got = conv2d(image, kernels, bias, strides=strides, padding=padding, activation=activation)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
 @pytest.mark.parametrize("shape, kernel_size, strides, padding", TINY_CASES, ids=str)
-def test_conv2d_on_tiny_inputs_matches_tf(tf, shape, kernel_size, strides, padding):
+def test_conv2d_on_tiny_inputs_matches_tf(tf, shape, kernel_size, strides, padding, activation):
     image, kernels, bias = _random_conv_case(shape, kernel_size, c_out=3, seed=1)
-    expected = _tf_conv(tf, image, kernels, bias, strides, padding)
-    got = conv2d(image, kernels, bias, strides=strides, padding=padding)
+    expected = _tf_conv(tf, image, kernels, bias, strides, padding, activation)
+    got = conv2d(image, kernels, bias, strides=strides, padding=padding, activation=activation)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
+
+
+def test_relu_keeps_the_positive_sums_and_zeroes_the_rest():
+    image, kernels, bias = _random_conv_case((8, 8, 3), 3, c_out=4, seed=8)
+    before = conv2d(image, kernels, bias)
+    after = conv2d(image, kernels, bias, activation="relu")
+    assert (before < 0).any() and (before > 0).any()  # the case really has both signs
+    np.testing.assert_array_equal(after[before > 0], before[before > 0])
+    assert (after[before <= 0] == 0).all()
 
 
 def test_conv2d_without_bias_and_with_integer_pixels_matches_tf(tf):
@@ -276,6 +291,13 @@ BAD_CALLS = [
     ("empty image", lambda: conv2d(np.zeros((0, 5, 3)), KERNELS), r"image.*empty.*\(0, 5, 3\)"),
     ("text image", lambda: conv2d(np.full((5, 5, 3), "a"), KERNELS), r"image.*dtype.*<U1"),
     ("window larger than input", lambda: conv2d(IMAGE[:2, :2], KERNELS), r"\b3\b.*\b2\b"),
+    (
+        "unknown activation",
+        lambda: conv2d(IMAGE, KERNELS, activation="sigmoid"),
+        r"activation.*None.*'relu'.*'sigmoid'",
+    ),
+    ("activation in capitals", lambda: conv2d(IMAGE, KERNELS, activation="ReLU"), r"activation.*'ReLU'"),
+    ("activation not a string", lambda: conv2d(IMAGE, KERNELS, activation=1), r"activation.*\b1\b"),
     ("pool size zero", lambda: pool2d(IMAGE, pool_size=0), r"pool_size.*\b0\b"),
     ("pool size None", lambda: pool2d(IMAGE, pool_size=None), r"pool_size.*None"),
     ("pool stride negative", lambda: pool2d(IMAGE, strides=-2), r"strides.*-2"),

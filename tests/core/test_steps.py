@@ -1,4 +1,4 @@
-"""cnn_core.ops.steps: frames agree with conv2d/pool2d, with hand-worked arithmetic, and stay frozen."""
+"""cnn_core.ops.steps: frames agree with conv2d/pool2d and TensorFlow, with hand-worked arithmetic, and stay frozen."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
+from cnn_core.ops.formulas import conv_step_latex
 from cnn_core.ops.sliding import conv2d, pad_input, pool2d
 from cnn_core.ops.steps import conv_steps, pool_steps
-from tests.core.test_ops import _pair
+from tests.core.test_ops import _pair, _tf_conv
 from tests.core.test_ops import _random_conv_case as _conv_case
 
 CONV_TABLE = list(
@@ -19,6 +20,7 @@ CONV_TABLE = list(
         [1, 2, 3, (2, 3)],  # kernel_size
         [1, 2, (1, 2)],  # strides
         ["valid", "same", 1],  # padding
+        [None, "relu"],  # activation
     )
 )
 POOL_TABLE = list(
@@ -32,6 +34,14 @@ POOL_TABLE = list(
 )
 
 
+@pytest.fixture(scope="module")
+def tf():
+    """TensorFlow, imported on first use only, for the tf.nn.relu(tf.nn.conv2d(...) + b) reference."""
+    import tensorflow
+
+    return tensorflow
+
+
 def _case_id(case) -> str:
     return "-".join(str(part) for part in case).replace(" ", "")
 
@@ -39,25 +49,30 @@ def _case_id(case) -> str:
 # --- convolution frames ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape, kernel_size, strides, padding", CONV_TABLE, ids=map(_case_id, CONV_TABLE))
-def test_conv_frames_end_at_conv2d_and_match_their_window(shape, kernel_size, strides, padding):
+@pytest.mark.parametrize("shape, kernel_size, strides, padding, activation", CONV_TABLE, ids=map(_case_id, CONV_TABLE))
+def test_conv_frames_end_at_conv2d_and_match_their_window(tf, shape, kernel_size, strides, padding, activation):
     image, kernels, bias = _conv_case(shape, kernel_size)
-    expected = conv2d(image, kernels, bias, strides, padding)  # (H_out, W_out, C_out)
+    expected = conv2d(image, kernels, bias, strides, padding, activation)  # (H_out, W_out, C_out)
+    sums = conv2d(image, kernels, bias, strides, padding)  # before the activation
+    reference = _tf_conv(tf, image, kernels, bias, strides, padding, activation)  # tf.nn.relu(tf.nn.conv2d + b)
     padded = pad_input(image, kernel_size, strides, padding)
     (kh, kw), (sh, sw) = _pair(kernel_size), _pair(strides)
-    frames = list(conv_steps(image, kernels, bias, strides, padding))
+    frames = list(conv_steps(image, kernels, bias, strides, padding, activation))
 
     assert len(frames) == expected.size == expected.shape[0] * expected.shape[1] * expected.shape[2]
     np.testing.assert_allclose(frames[-1].partial_output, expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(frames[-1].partial_output, reference, rtol=0, atol=1e-4)
     for index, frame in enumerate(frames):
-        assert (frame.index, frame.total) == (index, len(frames))
+        assert (frame.index, frame.total, frame.activation) == (index, len(frames), activation)
         assert (frame.top, frame.left) == (frame.row * sh, frame.col * sw)
         np.testing.assert_array_equal(frame.patch, padded[frame.top : frame.top + kh, frame.left : frame.left + kw])
         np.testing.assert_array_equal(frame.kernel, kernels[:, :, :, frame.filter])
         np.testing.assert_allclose(frame.products, frame.patch * frame.kernel, rtol=1e-6)
         np.testing.assert_allclose(frame.channel_sums, frame.products.sum(axis=(0, 1)), rtol=1e-5, atol=1e-6)
         assert frame.bias == pytest.approx(bias[frame.filter])
-        assert frame.value == pytest.approx(expected[frame.row, frame.col, frame.filter], abs=1e-5)
+        assert frame.pre_activation == pytest.approx(sums[frame.row, frame.col, frame.filter], abs=1e-5)
+        assert frame.value == pytest.approx(reference[frame.row, frame.col, frame.filter], abs=1e-4)
+        assert frame.value == (max(frame.pre_activation, 0.0) if activation == "relu" else frame.pre_activation)
 
 
 def test_conv_frames_go_filter_by_filter_then_row_by_row():
@@ -132,6 +147,26 @@ def test_rgb_cell_by_hand_sums_channels_then_adds_the_bias():
     assert frame.value == -3 + 4 + 5 + 1
 
 
+def test_seed_5x5_example_with_a_bias_and_relu_by_hand():
+    # The same sums (4 3 4 / 2 4 3 / 2 3 4) minus 3.5: ReLU keeps 0.5 where the X matched 4 cells.
+    frames = list(conv_steps(SEED_IMAGE[:, :, None], X_KERNEL[:, :, None, None], np.array([-3.5]), activation="relu"))
+    assert [frame.pre_activation for frame in frames] == [0.5, -0.5, 0.5, -1.5, 0.5, -0.5, -1.5, -0.5, 0.5]
+    assert [frame.value for frame in frames] == [0.5, 0, 0.5, 0, 0.5, 0, 0, 0, 0.5]
+    np.testing.assert_array_equal(frames[-1].partial_output[:, :, 0], [[0.5, 0, 0.5], [0, 0.5, 0], [0, 0, 0.5]])
+    lines = conv_step_latex(frames[3], ["grey"], relu_label="ReLU")
+    assert lines[-2].startswith("z[1, 0] = 2 + ") and lines[-2].endswith("= -1.5")
+    assert lines[-1] == r"\text{ReLU: } \text{out}[1, 0] = \max(0, -1.5) = \mathbf{0}"
+    translated = conv_step_latex(frames[0], ["grey"], relu_label="렐루")
+    assert translated[-1] == r"\text{렐루: } \text{out}[0, 0] = \max(0, 0.5) = \mathbf{0.5}"
+
+
+def test_without_an_activation_the_latex_ends_at_the_sum_in_bold():
+    frames = list(conv_steps(SEED_IMAGE[:, :, None], X_KERNEL[:, :, None, None], np.array([-3.5])))
+    last = conv_step_latex(frames[3], ["grey"])[-1]
+    assert last.startswith(r"\text{out}[1, 0] = 2 + ") and last.endswith(r"= \mathbf{-1.5}")
+    assert frames[3].value == frames[3].pre_activation == -1.5 and frames[3].activation is None
+
+
 def test_earlier_frames_keep_their_partial_output_after_the_generator_moves_on():
     image, kernels, bias = _conv_case((6, 6, 3), 3, c_out=2, seed=2)
     frames, snapshots = [], []
@@ -170,11 +205,12 @@ def test_frames_do_not_see_later_changes_to_the_callers_arrays():
         lambda: conv_steps(np.zeros((5, 5, 3)), np.zeros((3, 3, 1, 2))),
         lambda: conv_steps(np.zeros((5, 5, 1)), np.zeros((3, 3, 1, 2)), strides=0),
         lambda: conv_steps(np.zeros((2, 2, 1)), np.zeros((3, 3, 1, 2))),
+        lambda: conv_steps(np.zeros((5, 5, 1)), np.zeros((3, 3, 1, 2)), activation="softmax"),
         lambda: pool_steps(np.zeros((5, 5, 1)), padding=1),
         lambda: pool_steps(np.zeros((5, 5, 1)), mode="min"),
         lambda: pool_steps(np.zeros((1, 1, 1)), pool_size=2),
     ],
-    ids=["channels", "stride", "too-small", "pool-int-padding", "pool-mode", "pool-too-small"],
+    ids=["channels", "stride", "too-small", "activation", "pool-int-padding", "pool-mode", "pool-too-small"],
 )
 def test_bad_arguments_raise_before_the_first_frame(call):
     with pytest.raises(ValueError):
