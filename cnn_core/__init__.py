@@ -27,6 +27,7 @@ _EXPORTS = {
     "padding_amounts": "ops.shapes",
     "output_shape": "ops.shapes",
     "pad_amounts": "ops.shapes",
+    "conv_param_count": "ops.shapes",
     "pad_input": "ops.sliding",
     "conv2d": "ops.sliding",
     "pool2d": "ops.sliding",
