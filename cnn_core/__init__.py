@@ -21,7 +21,7 @@ import importlib
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    # ops: shapes, sliding windows, step frames, kernels, formulas
+    # ops: shapes, sliding windows, step frames, kernels, formulas, exercises
     "conv_output_size": "ops.shapes",
     "same_padding": "ops.shapes",
     "padding_amounts": "ops.shapes",
@@ -43,6 +43,13 @@ _EXPORTS = {
     "format_grid": "ops.kernels",
     "PRESETS": "ops.kernels",
     "GridError": "ops.kernels",
+    "make_exercise": "ops.exercises",
+    "check_answer": "ops.exercises",
+    "read_answer": "ops.exercises",
+    "exercise_token": "ops.exercises",
+    "exercise_from_token": "ops.exercises",
+    "Exercise": "ops.exercises",
+    "EXERCISE_KINDS": "ops.exercises",
     # vision: images, augmentation, digits
     "load_image": "vision.images",
     "load_sample_photo": "vision.images",
