@@ -9,7 +9,7 @@ below; it loads its module on first use (PEP 562), so ``import cnn_core`` stays 
     26
 
 The subpackages are the engine's parts: ``ops`` (shapes, ops, steps, kernels, the text of
-formulas) <- ``figures`` (grids, players, pictures, charts); ``vision`` (images, augmentation,
+formulas, exercises on their arithmetic) <- ``figures`` (grids, players, pictures, charts); ``vision`` (images, augmentation,
 digits); ``data`` (MNIST, zips, folders, the download) <- ``learning`` (models, the input
 pipeline, training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter
 patterns). Modules inside them may move; the names below stay.
