@@ -9,7 +9,7 @@ below; it loads its module on first use (PEP 562), so ``import cnn_core`` stays 
     26
 
 The subpackages are the engine's parts: ``ops`` (shapes, ops, the output layer's numbers,
-steps, receptive fields, kernels, the text of formulas) <- ``figures`` (grids, players, pictures,
+steps, receptive fields, kernels, the text of formulas, exercises on their arithmetic) <- ``figures`` (grids, players, pictures,
 charts); ``vision`` (images, augmentation, digits); ``data`` (MNIST, zips, folders, the
 download) <- ``learning`` (models, their layer list and Keras code, the input pipeline,
 training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter patterns, any
@@ -22,7 +22,7 @@ import importlib
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    # ops: shapes, sliding windows, the output layer's numbers, step frames, kernels, formulas
+    # ops: shapes, sliding windows, the output layer's numbers, step frames, kernels, formulas, exercises
     "conv_output_size": "ops.shapes",
     "same_padding": "ops.shapes",
     "padding_amounts": "ops.shapes",
@@ -33,6 +33,7 @@ _EXPORTS = {
     "receptive_field_step": "ops.receptive",
     "receptive_field_chain": "ops.receptive",
     "ReceptiveField": "ops.receptive",
+    "conv_param_count": "ops.shapes",
     "pad_input": "ops.sliding",
     "relu": "ops.sliding",
     "conv2d": "ops.sliding",
@@ -58,6 +59,13 @@ _EXPORTS = {
     "format_grid": "ops.kernels",
     "PRESETS": "ops.kernels",
     "GridError": "ops.kernels",
+    "make_exercise": "ops.exercises",
+    "check_answer": "ops.exercises",
+    "read_answer": "ops.exercises",
+    "exercise_token": "ops.exercises",
+    "exercise_from_token": "ops.exercises",
+    "Exercise": "ops.exercises",
+    "EXERCISE_KINDS": "ops.exercises",
     # vision: images, augmentation, digits
     "load_image": "vision.images",
     "load_sample_photo": "vision.images",

@@ -1,4 +1,4 @@
-"""Shape arithmetic of sliding windows: output sizes and the zeros that padding adds.
+"""Shape arithmetic of sliding windows: output sizes, the zeros that padding adds, a conv layer's parameters.
 
 Formulas from Dumoulin & Visin, "A guide to convolution arithmetic for deep learning", with
 TensorFlow's rule for splitting "same" padding (the extra zero goes to the bottom and right).
@@ -131,3 +131,16 @@ def flat_position(index: int, shape) -> tuple[int, int, int]:
     cell, channel = divmod(int(index), channels)
     row, col = divmod(cell, width)
     return row, col, channel
+
+
+def conv_param_count(kernel_size: int, in_channels: int, filters: int, use_bias: bool = True) -> int:
+    """Weights and biases of a Conv2D layer with square ``kernel_size`` windows: (k*k*c + 1) * f.
+
+    Each of the f filters holds a k x k x c kernel (c input channels) and, with ``use_bias``, one bias.
+
+    >>> conv_param_count(3, 1, 32), conv_param_count(3, 32, 64), conv_param_count(3, 32, 64, use_bias=False)
+    (320, 18496, 18432)
+    """
+    for name, value in (("kernel_size", kernel_size), ("in_channels", in_channels), ("filters", filters)):
+        check_positive_int(value, name)
+    return (kernel_size * kernel_size * in_channels + int(use_bias)) * filters
