@@ -146,6 +146,9 @@ _EXPORTS = {
     "DropoutCell": "learning.explain",
     "DenseCell": "learning.explain",
     "filter_patterns": "learning.patterns",
+    "EpochSnapshot": "learning.snapshots",
+    "load_epoch_snapshots": "learning.snapshots",
+    "probe_activations": "learning.activations",
     "FilterPattern": "learning.patterns",
 }
 _SUBPACKAGES = {"ops", "figures", "vision", "data", "learning"}

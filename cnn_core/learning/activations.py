@@ -35,6 +35,25 @@ def layer_activations(model: keras.Model, image: np.ndarray) -> list[tuple[str, 
     return [(name, keras.ops.convert_to_numpy(out)[0]) for name, out in zip(names, outputs)]
 
 
+def probe_activations(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Every conv and pooling layer's maps for a batch of images: {name: (N, H, W, C)}.
+
+    ``images`` are (N, H, W[, C]), uint8 (scaled by 1/255 as in training) or float in [0, 1].
+    """
+    import keras
+
+    batch = np.asarray(images)
+    batch = batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch.astype(np.float32)
+    if batch.ndim == 3:
+        batch = batch[..., None]  # (N, H, W, 1)
+    check_image_shape(model, batch.shape[1:])
+    names, activation_model = _activation_model(model, batch.shape[1:])
+    outputs = activation_model(batch, training=False)
+    if len(names) == 1:
+        outputs = [outputs]
+    return {name: keras.ops.convert_to_numpy(out) for name, out in zip(names, outputs)}
+
+
 def feature_layer_names(model: keras.Model, image_shape: Sequence[int]) -> list[str]:
     """Names of the conv and pooling layers whose maps ``layer_activations`` returns."""
     return list(_activation_model(model, check_image_shape(model, image_shape))[0])

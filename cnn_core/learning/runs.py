@@ -5,7 +5,8 @@ data lies, the settings), hands it to a spawned worker (``learning.processes``) 
 light pump thread that folds the worker's messages into a ``TrainingLog``; the page reads
 ``snapshot()``. ``stop()`` ends the run after the current batch and keeps the weights: the worker
 saves the model, and ``result.model`` loads it here only when a page asks for it. ``cancel()``
-(the visitor left) drops the results. A run also stops at its wall-clock ceiling
+(the visitor left) drops the results. With ``watch`` (probe images) the run's ``snapshots``
+fill in epoch by epoch as the worker sends them. A run also stops at its wall-clock ceiling
 (``CNN_LAB_MAX_TRAINING_S``), and is killed if it ignores that.
 """
 
@@ -27,6 +28,7 @@ from cnn_core.learning.evaluation import Evaluation
 from cnn_core.learning.processes import Worker, array_file
 from cnn_core.learning.progress import Snapshot, TrainingLog
 from cnn_core.learning.settings import TrainingSettings
+from cnn_core.learning.snapshots import EpochSnapshot, check_probes
 from cnn_core.learning.worker import TrainingJob
 
 DEFAULT_SETTINGS = TrainingSettings()  # The seed's MNIST recipe: 5 epochs, batch 64, rmsprop 1e-3.
@@ -91,6 +93,7 @@ class TrainingRun:
         name: str = "model",
         keep_going: Callable[[], bool] = lambda: True,
         max_seconds: float | None = None,
+        watch=None,
     ):
         self.name = name
         self.class_names = tuple(str(name) for name in class_names)
@@ -102,6 +105,8 @@ class TrainingRun:
         self._model, self._train_data, self._validation_data = model, train_data, validation_data
         self._seed, self._strategy, self._callbacks = seed, strategy, tuple(callbacks)
         self.log = TrainingLog()
+        self.watch = None if watch is None else np.asarray(check_probes(watch))
+        self._snapshots: list[EpochSnapshot] = []  # appended by the pump thread only
         self.result: RunResult | None = None
         self.evaluation: Evaluation | None = None
         self.error: str | None = None
@@ -166,6 +171,11 @@ class TrainingRun:
         return self._stop_requested
 
     @property
+    def snapshots(self) -> list[EpochSnapshot]:
+        """The epoch snapshots received so far (with ``watch``): epoch 0 first, the latest last."""
+        return list(self._snapshots)
+
+    @property
     def remaining_s(self) -> float | None:
         """Seconds left at the pace so far, once the run has trained a little."""
         return self.snapshot().eta_s
@@ -214,6 +224,7 @@ class TrainingRun:
             self._callbacks,
             self.max_seconds,
             str(folder),
+            watch=self.watch,
         )
 
     def _pump_messages(self) -> None:
@@ -245,6 +256,8 @@ class TrainingRun:
             self.log.batch(*message[1:])
         elif kind == "epoch":
             self.log.epoch(*message[1:])
+        elif kind == "snapshot":
+            self._snapshots.append(message[1])
         elif kind == "evaluating":
             self.log.finish("evaluating")
         elif kind == "done":

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.progress import ProgressSink, TrainingLog, progress_callback
 from cnn_core.learning.settings import TrainingSettings, loss_for, make_optimizer, validation_batch_size
+from cnn_core.learning.snapshots import check_probes, snapshot_callback
 
 
 @dataclass
@@ -23,6 +24,7 @@ class TrainResult:
     history: dict[str, list[float]]
     stopped: bool
     seconds: float
+    snapshots: list = field(default_factory=list)  # EpochSnapshot per epoch (0 first) with ``watch``
 
 
 def train(
@@ -40,6 +42,8 @@ def train(
     stop: threading.Event | None = None,
     seed: int | None = None,
     callbacks=(),
+    watch=None,
+    on_snapshot=None,
 ) -> TrainResult:
     """Compile and fit a model on uint8 (or float) images with live progress and a stop switch.
 
@@ -50,7 +54,10 @@ def train(
     go through ``tf.data`` with prefetching and are scaled per batch (see ``make_dataset``);
     ``augmentation`` (an ``AugmentSettings``) augments the training batches only. ``progress``
     receives batch and epoch reports; setting ``stop`` ends training after the current batch,
-    keeping the weights and the history so far. Usable from a notebook as is.
+    keeping the weights and the history so far. ``watch`` (a few probe images) records an
+    ``EpochSnapshot`` before training and after every epoch into ``TrainResult.snapshots``, each
+    also handed to ``on_snapshot`` as it is taken; the last one is the returned model. Usable from
+    a notebook as is.
     """
     settings = TrainingSettings(epochs, batch_size, optimizer, learning_rate)
     return fit(
@@ -64,6 +71,8 @@ def train(
         stop=stop,
         seed=seed,
         callbacks=callbacks,
+        watch=watch,
+        on_snapshot=on_snapshot,
     )
 
 
@@ -79,6 +88,8 @@ def fit(
     stop: threading.Event | None = None,
     seed: int | None = None,
     callbacks=(),
+    watch=None,
+    on_snapshot=None,
 ) -> TrainResult:
     """``train`` with its settings already checked (a ``TrainingSettings``)."""
     import keras
@@ -111,6 +122,16 @@ def fit(
     all_callbacks = list(callbacks)
     if progress is not None or stop is not None:
         all_callbacks.append(progress_callback(progress or TrainingLog(), stop))
+    snapshots = []
+    if watch is not None:
+        probes = check_probes(watch)
+
+        def record(snapshot):
+            snapshots.append(snapshot)
+            if on_snapshot is not None:
+                on_snapshot(snapshot)
+
+        all_callbacks.append(snapshot_callback(probes, record))
     started = time.perf_counter()
     history = model.fit(
         train_ds, validation_data=val_ds, epochs=settings.epochs, verbose=0, callbacks=all_callbacks, shuffle=False
@@ -118,4 +139,4 @@ def fit(
     seconds = time.perf_counter() - started
     stopped = stop is not None and stop.is_set()
     clean = {key: [float(v) for v in values] for key, values in history.history.items()}
-    return TrainResult(model, clean, stopped, seconds)
+    return TrainResult(model, clean, stopped, seconds, snapshots)

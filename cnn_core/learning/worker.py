@@ -18,6 +18,7 @@ Messages are tuples whose first item names them::
     ("begin", epochs, steps_per_epoch)
     ("batch", epoch, step, logs)             at most every ``report_s`` within an epoch
     ("epoch", epoch, step, logs)
+    ("snapshot", EpochSnapshot)              with ``watch``: before training, then after every epoch
     ("evaluating",)
     ("done", status, result)                 "finished", "stopped", "timed out" or "cancelled"
     ("failed", "TypeName: message")
@@ -75,6 +76,7 @@ class TrainingJob:
     max_seconds: float = 4 * 3600.0
     out_dir: str = ""
     report_s: float = REPORT_S
+    watch: object = None  # a few probe images: an EpochSnapshot goes back after every epoch
 
 
 class QueueSink:
@@ -148,6 +150,8 @@ def run_job(job: TrainingJob, messages, stop, cancel) -> tuple[str, dict]:
         stop=signal,
         seed=job.seed,
         callbacks=callbacks,
+        watch=job.watch,
+        on_snapshot=lambda snapshot: messages.put(("snapshot", snapshot)),
     )
     result = {
         "history": outcome.history,

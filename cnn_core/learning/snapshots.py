@@ -1,0 +1,96 @@
+"""Snapshots of a network while it learns: the first layer's kernels and a few probe images' maps, per epoch.
+
+``train(..., watch=probe_images)`` records one ``EpochSnapshot`` before training (epoch 0) and
+after every epoch, so a page can scrub through how the kernels and the feature maps change. A
+snapshot is small on purpose: a handful of probe images, maps stored as float16 (a 3-decimal
+picture of them is all a page draws), and one forward pass per epoch, a fraction of a percent of
+an epoch on MNIST. The shipped models come with theirs in ``models/<name>_epochs.npz``
+(``load_epoch_snapshots``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MAX_PROBES = 8  # Enough pictures to compare; memory stays a few hundred kB per epoch.
+
+
+@dataclass(frozen=True)
+class EpochSnapshot:
+    """The network after ``epoch`` epochs (0: before training).
+
+    ``kernels`` is the first conv layer's (kh, kw, C_in, C_out) float32; ``activations`` maps each
+    conv and pooling layer's name to the probe images' maps, (N, h, w, c) float16.
+    """
+
+    epoch: int
+    kernels: np.ndarray
+    activations: dict[str, np.ndarray]
+
+    def kernel_change(self, start: EpochSnapshot) -> np.ndarray:
+        """How far each kernel moved since ``start``: the (C_out,) L2 norms of the weight changes."""
+        delta = self.kernels.astype(np.float64) - start.kernels.astype(np.float64)
+        return np.sqrt((delta**2).reshape(-1, delta.shape[-1]).sum(axis=0))
+
+
+def check_probes(probes) -> np.ndarray:
+    """Probe images as an array of at most ``MAX_PROBES`` pictures (N, H, W[, C])."""
+    probes = np.asarray(probes)
+    if probes.ndim not in (3, 4) or not 1 <= len(probes) <= MAX_PROBES:
+        raise ValueError(
+            f"watch takes 1 to {MAX_PROBES} probe images (N, H, W) or (N, H, W, C), got shape {probes.shape}"
+        )
+    return probes
+
+
+def take_snapshot(model, epoch: int, probes: np.ndarray) -> EpochSnapshot:
+    """The model's first kernels and the probes' maps now."""
+    from cnn_core.learning.activations import first_conv_kernel, probe_activations
+
+    maps = probe_activations(model, probes)
+    kernels = first_conv_kernel(model, model.input_shape[1:]).astype(np.float32)
+    return EpochSnapshot(int(epoch), kernels, {name: values.astype(np.float16) for name, values in maps.items()})
+
+
+def snapshot_callback(probes: np.ndarray, record):
+    """A Keras callback that calls ``record(EpochSnapshot)`` before training and after every epoch."""
+    import keras
+
+    class SnapshotCallback(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            record(take_snapshot(self.model, 0, probes))
+
+        def on_epoch_end(self, epoch, logs=None):
+            record(take_snapshot(self.model, epoch + 1, probes))
+
+    return SnapshotCallback()
+
+
+def save_epoch_snapshots(path: str | Path, snapshots: list[EpochSnapshot], probes: np.ndarray) -> None:
+    """Store snapshots compactly in one ``.npz``: kernels, maps per layer, the probes and the epochs."""
+    arrays = {"epochs": np.array([s.epoch for s in snapshots]), "probes": np.asarray(probes)}
+    arrays["kernels"] = np.stack([s.kernels for s in snapshots])  # (E, kh, kw, C_in, C_out)
+    names = list(snapshots[0].activations)
+    arrays["layers"] = np.array(names)
+    for i, name in enumerate(names):
+        arrays[f"maps_{i}"] = np.stack([s.activations[name] for s in snapshots])  # (E, N, h, w, c)
+    np.savez_compressed(path, **arrays)
+
+
+def load_epoch_snapshots(name: str, models_dir: str | Path = MODELS_DIR) -> tuple[list[EpochSnapshot], np.ndarray]:
+    """The shipped model ``name``'s snapshots and probe images, from ``models/<name>_epochs.npz``."""
+    path = Path(models_dir) / f"{name}_epochs.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no epoch snapshots for {name!r}: {path} is missing (its training script writes it)")
+    with np.load(path) as data:
+        names = [str(n) for n in data["layers"]]
+        maps = [data[f"maps_{i}"] for i in range(len(names))]
+        snapshots = [
+            EpochSnapshot(int(epoch), data["kernels"][e], {n: m[e] for n, m in zip(names, maps)})
+            for e, epoch in enumerate(data["epochs"])
+        ]
+        return snapshots, data["probes"]
