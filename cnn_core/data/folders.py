@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from cnn_core.data.errors import DatasetError
+from cnn_core.i18n import N_
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 VALIDATION_NAMES = ("validation", "val", "valid", "test")
@@ -80,14 +81,17 @@ def scan_image_folder(
     """
     root = find_dataset_root(root)
     if not root.is_dir():
-        raise DatasetError(f"{str(root)!r} is not a folder.")
+        raise DatasetError(N_("{folder!r} is not a folder."), folder=str(root))
     train_dir, val_dir = _split_dirs(root)
     if train_dir is not None:
         names = _class_names(train_dir)
         val_names = _class_names(val_dir)
         if val_names != names:
             raise DatasetError(
-                f"train/ has the classes {list(names)} but {val_dir.name}/ has {list(val_names)}; they must match."
+                N_("train/ has the classes {train} but {validation}/ has {other}; they must match."),
+                train=list(names),
+                validation=val_dir.name,
+                other=list(val_names),
             )
         train_files, train_labels = _class_files(train_dir, names, max_per_class)
         val_files, val_labels = _class_files(val_dir, names, max_per_class)
@@ -95,7 +99,7 @@ def scan_image_folder(
         skipped = _count_non_images(train_dir) + _count_non_images(val_dir)
     else:
         if not 0.0 < validation_split < 1.0:
-            raise DatasetError(f"validation_split must be between 0 and 1, got {validation_split!r}")
+            raise DatasetError(N_("validation_split must be between 0 and 1, got {value!r}"), value=validation_split)
         names = _class_names(root)
         files, labels = _class_files(root, names, None)
         train_idx, val_idx = split_by_class(np.asarray(labels), validation_split, seed, max_per_class)
@@ -106,8 +110,11 @@ def scan_image_folder(
     total = len(train_files) + len(val_files)
     if total > MAX_IMAGES:
         raise DatasetError(
-            f"The data set holds {total:,} images; the most one session may load is {MAX_IMAGES:,}. "
-            "Lower the images per class."
+            N_(
+                "The data set holds {total:,} images; the most one session may load is {cap:,}. Lower the images per class."
+            ),
+            total=total,
+            cap=MAX_IMAGES,
         )
     return FolderScan(
         root, names, tuple(train_files), tuple(train_labels), tuple(val_files), tuple(val_labels), layout, skipped
@@ -133,7 +140,9 @@ def split_by_class(
         if max_per_class is not None:
             members = members[:max_per_class]
         if len(members) < 2:
-            raise DatasetError(f"class {int(label)} has {len(members)} image(s); it needs 2 to split.")
+            raise DatasetError(
+                N_("class {label} has {count} image(s); it needs 2 to split."), label=int(label), count=len(members)
+            )
         n_val = min(max(1, round(len(members) * validation_split)), len(members) - 1)
         train.append(members[:-n_val])
         val.append(members[-n_val:])
@@ -148,19 +157,31 @@ def _split_dirs(root: Path) -> tuple[Path | None, Path | None]:
         if name in by_name:
             return by_name["train"], by_name[name]
     raise DatasetError(
-        "There is a train/ folder but no validation/ (or val/, test/) folder beside it. Add one, "
-        "or put the class folders at the top level to have them split by a fraction."
+        N_(
+            "There is a train/ folder but no validation/ (or val/, test/) folder beside it. Add one, "
+            "or put the class folders at the top level to have them split by a fraction."
+        )
     )
 
 
 def _class_names(folder: Path) -> tuple[str, ...]:
     names = tuple(sorted(d.name for d in _subdirs(folder)))
-    where = "" if folder.name == "" else f" in {folder.name}/"
-    if len(names) < 2:
-        found = f"only {names[0]!r}" if names else "none"
+    if len(names) == 1:
         raise DatasetError(
-            f"A classifier needs at least two class folders{where} (one folder per class, such as "
-            f"cats/ and dogs/); found {found}."
+            N_(
+                "A classifier needs at least two class folders in {folder}/ (one folder per class, such as "
+                "cats/ and dogs/); found only {name!r}."
+            ),
+            folder=folder.name or str(folder),
+            name=names[0],
+        )
+    if not names:
+        raise DatasetError(
+            N_(
+                "A classifier needs at least two class folders in {folder}/ (one folder per class, such as "
+                "cats/ and dogs/); found none."
+            ),
+            folder=folder.name or str(folder),
         )
     return names
 
@@ -170,7 +191,7 @@ def _class_files(folder: Path, names: tuple[str, ...], max_per_class: int | None
     for label, name in enumerate(names):
         found = _image_files(folder / name, recursive=True)
         if not found:
-            raise DatasetError(f"The class folder {folder.name}/{name}/ holds no images.")
+            raise DatasetError(N_("The class folder {folder}/{name}/ holds no images."), folder=folder.name, name=name)
         found = found[:max_per_class] if max_per_class is not None else found
         files += found
         labels += [label] * len(found)
@@ -228,7 +249,8 @@ def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarra
         # Decoding at up to twice the target size lets big JPEGs decode at a reduced scale.
         array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size))
     except (images.ImageError, OSError) as exc:
-        raise DatasetError(f"{Path(path).name!r} could not be read: {exc}") from exc
+        reason = exc if isinstance(exc, images.ImageError) else exc.strerror or str(exc)
+        raise DatasetError(N_("{name!r} could not be read: {reason}"), name=Path(path).name, reason=reason) from exc
     return images.resize(array, image_size)
 
 
