@@ -27,6 +27,8 @@ VALIDATION_NAMES = ("validation", "val", "valid", "test")
 # At 150x150x3 bytes each, 4,000 decoded images take 270 MB.
 MAX_IMAGES = 4_000
 IMAGE_SIZE = (150, 150)
+# Per picture of a data set (zip member or folder file), read from its header before it is decoded.
+MAX_IMAGE_PIXELS = 16_000_000
 
 
 def is_image_name(name: str) -> bool:
@@ -247,10 +249,9 @@ def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarra
 
     try:
         # Decoding at up to twice the target size lets big JPEGs decode at a reduced scale.
-        array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size))
-    except (images.ImageError, OSError) as exc:
-        reason = exc if isinstance(exc, images.ImageError) else exc.strerror or str(exc)
-        raise DatasetError(N_("{name!r} could not be read: {reason}"), name=Path(path).name, reason=reason) from exc
+        array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size), max_pixels=MAX_IMAGE_PIXELS)
+    except images.ImageError as exc:
+        raise DatasetError(N_("{name!r} could not be read: {reason}"), name=Path(path).name, reason=exc) from exc
     return images.resize(array, image_size)
 
 

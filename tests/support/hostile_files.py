@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from cnn_core.data.zips import MAX_IMAGE_PIXELS, MAX_ZIP_BYTES, MAX_ZIP_FILES
-from cnn_core.vision.images import MAX_PIXELS
+from cnn_core.vision.images import MAX_DECODED_BYTES, MAX_PIXELS
 
 
 class Upload(NamedTuple):
@@ -47,24 +47,44 @@ def noise(height: int, width: int, seed: int = 0) -> Image.Image:
     return Image.fromarray(pixels, "RGB")
 
 
-def png_bomb(width: int, height: int) -> bytes:
-    """A valid all-black 1-bit PNG of width x height, written row block by row block.
+def zlib_zeros(count: int) -> bytes:
+    """A zlib stream of ``count`` zero bytes in milliseconds: one compressed MiB, repeated.
 
-    30000 x 30000 is 900 megapixels (112 MB even at one bit per pixel) in about 110 kB of file.
+    A full flush ends each compressed copy on a byte boundary with an empty history, so copies
+    can follow each other; the Adler-32 of n zeros is (n mod 65521) << 16 | 1.
+    """
+    block = bytes(1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate; the zlib header is added here
+    unit = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    whole, rest = divmod(count, len(block))
+    end = compressor.compress(bytes(rest)) + compressor.flush()
+    return b"\x78\xda" + unit * whole + end + struct.pack(">I", ((count % 65521) << 16) | 1)
+
+
+def zeros_png(width: int, height: int, bit_depth: int = 8, color_type: int = 0) -> bytes:
+    """A valid PNG of width x height zero samples (black; transparent where there is alpha).
+
+    ``color_type`` as in the PNG header: 0 grey, 2 RGB, 4 grey + alpha, 6 RGBA. 16-bit 6324 x 6324
+    grey is 79 kB (80 MB decoded), 7300 x 5479 RGBA 158 kB (160 MB), as the images of issue 17.
     """
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the packed bits
-    rows_per_block = max(1, (1 << 20) // len(row))
-    compressor = zlib.compressobj(6)
-    idat = []
-    for start in range(0, height, rows_per_block):
-        idat.append(compressor.compress(row * min(rows_per_block, height - start)))
-    idat.append(compressor.flush())
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grayscale
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+    row = 1 + (width * channels * bit_depth + 7) // 8  # filter byte 0, then the samples (all zero bytes)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib_zeros(row * height)) + chunk(b"IEND", b"")
+    )
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid all-black 1-bit PNG of width x height.
+
+    30000 x 30000 is 900 megapixels (112 MB even at one bit per pixel) in about 110 kB of file.
+    """
+    return zeros_png(width, height, bit_depth=1)
 
 
 def large_photo() -> Image.Image:
@@ -115,6 +135,9 @@ def bad_images() -> dict[str, Upload]:
         "6000x4000 JPEG photo": Upload("huge.jpg", encode(large_photo(), "JPEG", quality=70), "image/jpeg"),
         "decompression bomb 30000x30000 PNG": Upload("bomb.png", png_bomb(30000, 30000), "image/png"),
         "49 MP PNG (over the 40 MP cap)": Upload("big.png", png_bomb(7000, 7000), "image/png"),
+        # Issue 17: small files that Pillow would decode in full, far above MAX_DECODED_BYTES.
+        "16-bit 6324x6324 PNG (80 MB to decode)": Upload("deep_giant.png", zeros_png(6324, 6324, 16), "image/png"),
+        "40 MP RGBA PNG (320 MB to decode)": Upload("clear_giant.png", zeros_png(7300, 5479, 8, 6), "image/png"),
     }
 
 
@@ -127,9 +150,12 @@ REFUSED_IMAGES = frozenset(
         "truncated JPEG",
         "decompression bomb 30000x30000 PNG",
         "49 MP PNG (over the 40 MP cap)",
+        "16-bit 6324x6324 PNG (80 MB to decode)",
+        "40 MP RGBA PNG (320 MB to decode)",
     }
 )
 assert MAX_PIXELS < 7000 * 7000, "the 49 MP case must stay above cnn_core.images' cap"
+assert 6324 * 6324 * 2 > MAX_DECODED_BYTES and 7300 * 5479 * 8 > MAX_DECODED_BYTES, "must stay above the decode cap"
 
 
 def as_camera_shot(upload: Upload) -> Upload:
