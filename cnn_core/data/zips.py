@@ -1,8 +1,8 @@
 """A safe zip import: the archive's own records checked in bounded memory before ``zipfile`` reads them.
 
 1. ``check_zip`` reads the end record (zip64 too) and refuses too many entries at once, then walks
-   the central directory one entry at a time (``cnn_core.data.zip_records``) and stops at the first
-   problem: more entries than ``MAX_ZIP_FILES`` (folders count too), more declared bytes than
+   the central directory one entry at a time (``cnn_core.data.zip_records``, names judged by
+   ``cnn_core.data.zip_names``) and stops at the first problem: more entries than ``MAX_ZIP_FILES`` (folders count too), more declared bytes than
    ``MAX_ZIP_BYTES``, a name that is absolute or has a ``..`` part, is longer than the destination's
    filesystem allows, is flagged UTF-8 but is not, or holds a NUL; an image member that is encrypted
    or compressed with a method ``zipfile`` cannot read. Symbolic links are counted and never

@@ -385,9 +385,12 @@ def test_download_caches_and_unpacks_then_reuses_the_cache(tmp_path):
 
 
 def test_offline_download_says_so(tmp_path):
-    with pytest.raises(DownloadError, match="needs an internet connection"):
+    with pytest.raises(DownloadError, match="needs an internet connection") as refused:
         download_cats_and_dogs(tmp_path / "cache", origin=(tmp_path / "missing.zip").as_uri())
     assert not (tmp_path / "cache" / "datasets" / CATS_DOGS_FILE).exists()
+    # A LabError with its template now, and still the OSError it always was.
+    assert isinstance(refused.value, OSError) and refused.value.template.startswith("Could not download")
+    assert refused.value.message("ko") == str(refused.value)
 
 
 def test_a_damaged_download_is_not_kept_in_the_cache(tmp_path):
