@@ -532,7 +532,7 @@ def test_folder_zip_of_eight_16_bit_giants_loads():
     # Issue 17: this 3 kB zip added 604 MB on the server; each picture now decodes within the cap.
     at = folder_page_with_zip(sixteen_bit_giants_zip())
     assert not messages(at, "error"), messages(at, "error")
-    data = at.session_state["folder_data"]
+    data = at.session_state["folder_data"].value  # the session keeps it in a budget lease
     assert len(data.y_train) + len(data.y_val) == 8 and data.x_train.shape[1:] == (150, 150, 3)
 
 
