@@ -45,7 +45,13 @@ def translate(template: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
 class LabError(ValueError):
     """A ``ValueError`` whose message can be shown in any language: a template and its parameters.
 
-    ``str(error)`` is the English message; ``error.message(language)`` the translated one.
+    ``str(error)`` is the English message; ``error.message(language)`` the translated one. A
+    parameter that is itself a ``LabError`` (the reason behind a refusal) is rendered in the same
+    language.
+
+    >>> reason = LabError(N_("The file is empty."))
+    >>> LabError(N_("{name} could not be read: {reason}"), name="'a.png'", reason=reason).message("en")
+    "'a.png' could not be read: The file is empty."
     """
 
     def __init__(self, template: str, **params):
@@ -54,4 +60,8 @@ class LabError(ValueError):
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
         """The message in ``language``."""
-        return translate(self.template, language, **self.params)
+        params = {
+            name: value.message(language) if isinstance(value, LabError) else value
+            for name, value in self.params.items()
+        }
+        return translate(self.template, language, **params)

@@ -5,13 +5,12 @@ import dataclasses
 import functools
 import os
 import tempfile
-from urllib.parse import urlparse
 
 import numpy as np
 import streamlit as st
 
-from cnn_core.data import download, folders, zips
-from cnn_core.data.errors import DatasetError, DownloadError
+from cnn_core.data import download, folders, paths, zips
+from cnn_core.data.errors import DownloadError
 from cnn_core.data.mnist import cache_dir
 from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.runs import TrainingRun
@@ -21,21 +20,13 @@ from ui import state
 from ui import training as training_ui
 
 RUN_KEY = state.FOLDER_RUN
-LOCAL_ENV = "CNN_LAB_FOLDER_PATHS"  # "1" or "0" forces the folder-path option on or off.
 SOURCES = {
     "zip": "Upload a zip of class folders",
     "cats": "Cats and dogs (download, about 68 MB)",
+    # Only where the operator set CNN_LAB_FOLDER_PATHS=1 (cnn_core.data.paths); nothing the browser
+    # sends (its URL, headers or address) can turn it on.
     "path": "A folder on this computer",
 }
-
-
-def local_session() -> bool:
-    """True when the visitor runs the app on their own machine, so a server path is theirs."""
-    forced = os.environ.get(LOCAL_ENV, "").strip()
-    if forced in ("0", "1"):
-        return forced == "1"
-    host = urlparse(st.context.url or "").hostname
-    return st.context.ip_address is None and host in ("localhost", "127.0.0.1", "::1")
 
 
 @st.cache_resource(show_spinner="Decoding the pictures (once per server)…", max_entries=1)
@@ -77,15 +68,16 @@ def load_zip(uploaded, validation_split: float, max_per_class: int, out_dir) -> 
     return dataclasses.replace(data, source=source, skipped=report.skipped)  # Skipped files were never unpacked.
 
 
-def load_path(path: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
-    if not path or not os.path.isdir(os.path.expanduser(path)):
-        raise DatasetError(f"{path!r} is not a folder on this computer.")
+def load_path(text: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
+    """Load a folder inside the operator's root; anything else gets one message, whether it exists or not."""
+    folder = paths.resolve_folder(text)
     bar = st.progress(0.0, text="Reading…")
     data = folders.load_image_folder(
-        os.path.expanduser(path),
+        folder,
         validation_split=validation_split,
         max_per_class=max_per_class,
         progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"),
+        within=paths.folder_root(),
     )
     bar.empty()
     return data
@@ -93,7 +85,7 @@ def load_path(path: str, validation_split: float, max_per_class: int) -> folders
 
 def data_section() -> folders.ImageFolderData | None:
     """Choose and load a data set; returns the one loaded in this session, if any."""
-    options = [key for key in SOURCES if key != "path" or local_session()]
+    options = [key for key in SOURCES if key != "path" or paths.folder_paths_enabled()]
     source = st.radio("Data", options, format_func=SOURCES.get, horizontal=True, key="folder_source")
     left, right = st.columns(2)
     max_per_class = left.number_input(
@@ -131,8 +123,11 @@ def data_section() -> folders.ImageFolderData | None:
             if st.button("Download and load", type="primary"):
                 download_with_progress()
                 state.set_folder_data(cats_and_dogs(int(max_per_class)))
-        else:
-            path = st.text_input("Folder path", key="folder_path", placeholder="~/Pictures/cats_and_dogs_small")
+        elif source == "path":
+            st.caption(
+                f"Folders inside `{paths.folder_root()}` on the server that runs this app, shared by its operator."
+            )
+            path = st.text_input("Folder path", key="folder_path", placeholder="Pictures/cats_and_dogs_small")
             if st.button("Load this folder", type="primary"):
                 state.set_folder_data(load_path(path.strip(), validation_split, int(max_per_class)))
     except DownloadError as exc:

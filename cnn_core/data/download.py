@@ -11,6 +11,7 @@ from pathlib import Path
 from cnn_core.data.errors import DatasetError, DownloadError
 from cnn_core.data.folders import find_dataset_root
 from cnn_core.data.zips import extract_image_zip
+from cnn_core.i18n import N_
 
 CATS_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
 CATS_DOGS_FILE = "cats_and_dogs_filtered.zip"
@@ -52,8 +53,12 @@ def download_cats_and_dogs(
         # get_file wraps urllib's URLError in a bare Exception; its reason is the readable part.
         reason = getattr(error.__context__, "reason", None) or error
         raise DownloadError(
-            f"Could not download the cats-and-dogs archive from {origin} ({reason}). "
-            "This needs an internet connection; without one, upload a zip of class folders instead."
+            N_(
+                "Could not download the cats-and-dogs archive from {origin} ({reason}). "
+                "This needs an internet connection; without one, upload a zip of class folders instead."
+            ),
+            origin=origin,
+            reason=str(reason),
         ) from error
     archive = Path(result["path"])
     folder = archive.with_name("cats_and_dogs_filtered_extracted")
@@ -64,7 +69,9 @@ def download_cats_and_dogs(
             extract_image_zip(archive, folder)
         except DatasetError as exc:
             archive.unlink(missing_ok=True)  # A broken download must not stay in the cache.
-            raise DownloadError(f"The downloaded archive is incomplete or damaged ({exc}); try again.") from exc
+            raise DownloadError(
+                N_("The downloaded archive is incomplete or damaged ({reason}); try again."), reason=exc
+            ) from exc
         marker.write_text("ok")
     return find_dataset_root(folder)
 

@@ -1,11 +1,67 @@
-"""The errors a data source raises: a data set that cannot be used, a download that failed."""
+"""The errors a data source raises: a data set that cannot be used, a download that failed.
+
+Each is a ``LabError`` (``cnn_core.i18n``): an English template with ``{fields}`` and its
+parameters, so that a page can show it in the visitor's language.
+"""
 
 from __future__ import annotations
 
+from cnn_core.i18n import LabError
 
-class DatasetError(ValueError):
+
+class DatasetError(LabError):
     """A data set that cannot be used: unsafe or oversized archive, missing classes, bad images."""
 
 
-class DownloadError(OSError):
-    """The cats-and-dogs archive could not be downloaded (offline, or the server refused)."""
+class DownloadError(LabError, OSError):
+    """The cats-and-dogs archive could not be downloaded (offline, or the server refused).
+
+    Still an ``OSError``, as before it carried a template, so ``except OSError`` still catches it.
+    """
+
+
+# Zip archives refused before anything is unpacked (``cnn_core.data.zips``), one class per reason.
+
+
+class NotAZipError(DatasetError):
+    """No end-of-central-directory record: not a zip archive, or one that cannot be read."""
+
+
+class DamagedZipError(DatasetError):
+    """Records that contradict the file, or a member whose data does not match its record."""
+
+
+class SplitZipError(DatasetError):
+    """A multi-part archive (several disks or files)."""
+
+
+class TooManyEntriesError(DatasetError):
+    """More entries, files and folders together, than allowed."""
+
+
+class ZipTooLargeError(DatasetError):
+    """More uncompressed bytes declared than allowed."""
+
+
+class UnsafeMemberError(DatasetError):
+    """A member path that is absolute or has a '..' part, which could write outside the data folder."""
+
+
+class NameTooLongError(DatasetError):
+    """A member name, or one of its folder names, longer than the destination's filesystem allows."""
+
+
+class BadNameError(DatasetError):
+    """A member name that is not what it claims: flagged UTF-8 but invalid, or with a NUL byte."""
+
+
+class EncryptedMemberError(DatasetError):
+    """A member that needs a password."""
+
+
+class UnsupportedCompressionError(DatasetError):
+    """A member compressed with a method this Python cannot unpack (Deflate64, implode, PPMd, ...)."""
+
+
+class ImageMemberError(DatasetError):
+    """An image member that is not readable, or too large to decode, judged from its header."""

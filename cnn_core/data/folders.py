@@ -17,7 +17,9 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from cnn_core.data import paths
 from cnn_core.data.errors import DatasetError
+from cnn_core.i18n import N_
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 VALIDATION_NAMES = ("validation", "val", "valid", "test")
@@ -26,6 +28,8 @@ VALIDATION_NAMES = ("validation", "val", "valid", "test")
 # At 150x150x3 bytes each, 4,000 decoded images take 270 MB.
 MAX_IMAGES = 4_000
 IMAGE_SIZE = (150, 150)
+# Per picture of a data set (zip member or folder file), read from its header before it is decoded.
+MAX_IMAGE_PIXELS = 16_000_000
 
 
 def is_image_name(name: str) -> bool:
@@ -54,7 +58,7 @@ class FolderScan:
     skipped: int  # non-image files left out
 
 
-def find_dataset_root(folder) -> Path:
+def find_dataset_root(folder, within: Path | None = None) -> Path:
     """Go down through wrapper folders (one subfolder and no images) to the data set's root.
 
     A zip of ``cats_and_dogs_filtered/train/cats/...`` has its root at ``cats_and_dogs_filtered``.
@@ -62,52 +66,65 @@ def find_dataset_root(folder) -> Path:
     """
     folder = Path(folder)
     while True:
-        subdirs = _subdirs(folder)
-        if len(subdirs) != 1 or _image_files(folder, recursive=False) or not _subdirs(subdirs[0]):
+        subdirs = _subdirs(folder, within)
+        if len(subdirs) != 1 or _image_files(folder, False, within) or not _subdirs(subdirs[0], within):
             return folder
         folder = subdirs[0]
 
 
 def scan_image_folder(
-    root, validation_split: float = 0.2, seed: int = 0, max_per_class: int | None = None
+    root,
+    validation_split: float = 0.2,
+    seed: int = 0,
+    max_per_class: int | None = None,
+    within: Path | None = None,
 ) -> FolderScan:
     """List a data set's images by class: ``train/`` + ``validation/`` folders, or one split here.
 
     Class names are the sorted folder names (as Keras's ``flow_from_directory``), labels their
     indices. Without ready splits each class is shuffled with ``seed`` and its last
     ``validation_split`` share held out. ``max_per_class`` keeps the first N files (sorted) of a
-    class in each split. Raises ``DatasetError`` for fewer than two classes or an empty class.
+    class in each split. Linked folders below a class folder are not entered; with ``within``
+    (the folder-path source's root), only folders and files whose real location is inside it
+    count (``cnn_core.data.paths.confined``). Raises ``DatasetError`` for fewer than two classes
+    or an empty class.
     """
-    root = find_dataset_root(root)
-    if not root.is_dir():
-        raise DatasetError(f"{str(root)!r} is not a folder.")
-    train_dir, val_dir = _split_dirs(root)
+    if not Path(root).is_dir():
+        raise DatasetError(N_("{folder!r} is not a folder."), folder=str(root))
+    root = find_dataset_root(root, within)
+    train_dir, val_dir = _split_dirs(root, within)
     if train_dir is not None:
-        names = _class_names(train_dir)
-        val_names = _class_names(val_dir)
+        names = _class_names(train_dir, within)
+        val_names = _class_names(val_dir, within)
         if val_names != names:
             raise DatasetError(
-                f"train/ has the classes {list(names)} but {val_dir.name}/ has {list(val_names)}; they must match."
+                N_("train/ has the classes {train} but {validation}/ has {other}; they must match."),
+                train=list(names),
+                validation=val_dir.name,
+                other=list(val_names),
             )
-        train_files, train_labels = _class_files(train_dir, names, max_per_class)
-        val_files, val_labels = _class_files(val_dir, names, max_per_class)
+        train_files, train_labels = _class_files(train_dir, names, max_per_class, within)
+        val_files, val_labels = _class_files(val_dir, names, max_per_class, within)
         layout = f"train/ and {val_dir.name}/ folders"
-        skipped = _count_non_images(train_dir) + _count_non_images(val_dir)
+        skipped = _count_non_images(train_dir, within) + _count_non_images(val_dir, within)
     else:
         if not 0.0 < validation_split < 1.0:
-            raise DatasetError(f"validation_split must be between 0 and 1, got {validation_split!r}")
-        names = _class_names(root)
-        files, labels = _class_files(root, names, None)
+            raise DatasetError(N_("validation_split must be between 0 and 1, got {value!r}"), value=validation_split)
+        names = _class_names(root, within)
+        files, labels = _class_files(root, names, None, within)
         train_idx, val_idx = split_by_class(np.asarray(labels), validation_split, seed, max_per_class)
         train_files, train_labels = [files[i] for i in train_idx], [labels[i] for i in train_idx]
         val_files, val_labels = [files[i] for i in val_idx], [labels[i] for i in val_idx]
         layout = f"split {validation_split:.0%} for validation"
-        skipped = _count_non_images(root)
+        skipped = _count_non_images(root, within)
     total = len(train_files) + len(val_files)
     if total > MAX_IMAGES:
         raise DatasetError(
-            f"The data set holds {total:,} images; the most one session may load is {MAX_IMAGES:,}. "
-            "Lower the images per class."
+            N_(
+                "The data set holds {total:,} images; the most one session may load is {cap:,}. Lower the images per class."
+            ),
+            total=total,
+            cap=MAX_IMAGES,
         )
     return FolderScan(
         root, names, tuple(train_files), tuple(train_labels), tuple(val_files), tuple(val_labels), layout, skipped
@@ -133,61 +150,114 @@ def split_by_class(
         if max_per_class is not None:
             members = members[:max_per_class]
         if len(members) < 2:
-            raise DatasetError(f"class {int(label)} has {len(members)} image(s); it needs 2 to split.")
+            raise DatasetError(
+                N_("class {label} has {count} image(s); it needs 2 to split."), label=int(label), count=len(members)
+            )
         n_val = min(max(1, round(len(members) * validation_split)), len(members) - 1)
         train.append(members[:-n_val])
         val.append(members[-n_val:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
-def _split_dirs(root: Path) -> tuple[Path | None, Path | None]:
-    by_name = {d.name.lower(): d for d in _subdirs(root)}
+def _split_dirs(root: Path, within: Path | None) -> tuple[Path | None, Path | None]:
+    by_name = {d.name.lower(): d for d in _subdirs(root, within)}
     if "train" not in by_name:
         return None, None
     for name in VALIDATION_NAMES:
         if name in by_name:
             return by_name["train"], by_name[name]
     raise DatasetError(
-        "There is a train/ folder but no validation/ (or val/, test/) folder beside it. Add one, "
-        "or put the class folders at the top level to have them split by a fraction."
+        N_(
+            "There is a train/ folder but no validation/ (or val/, test/) folder beside it. Add one, "
+            "or put the class folders at the top level to have them split by a fraction."
+        )
     )
 
 
-def _class_names(folder: Path) -> tuple[str, ...]:
-    names = tuple(sorted(d.name for d in _subdirs(folder)))
-    where = "" if folder.name == "" else f" in {folder.name}/"
-    if len(names) < 2:
-        found = f"only {names[0]!r}" if names else "none"
+def _class_names(folder: Path, within: Path | None) -> tuple[str, ...]:
+    names = tuple(sorted(d.name for d in _subdirs(folder, within)))
+    if len(names) == 1:
         raise DatasetError(
-            f"A classifier needs at least two class folders{where} (one folder per class, such as "
-            f"cats/ and dogs/); found {found}."
+            N_(
+                "A classifier needs at least two class folders in {folder}/ (one folder per class, such as "
+                "cats/ and dogs/); found only {name!r}."
+            ),
+            folder=folder.name or str(folder),
+            name=names[0],
+        )
+    if not names:
+        raise DatasetError(
+            N_(
+                "A classifier needs at least two class folders in {folder}/ (one folder per class, such as "
+                "cats/ and dogs/); found none."
+            ),
+            folder=folder.name or str(folder),
         )
     return names
 
 
-def _class_files(folder: Path, names: tuple[str, ...], max_per_class: int | None):
+def _class_files(folder: Path, names: tuple[str, ...], max_per_class: int | None, within: Path | None):
     files, labels = [], []
     for label, name in enumerate(names):
-        found = _image_files(folder / name, recursive=True)
+        found = _image_files(folder / name, True, within)
         if not found:
-            raise DatasetError(f"The class folder {folder.name}/{name}/ holds no images.")
+            raise DatasetError(N_("The class folder {folder}/{name}/ holds no images."), folder=folder.name, name=name)
         found = found[:max_per_class] if max_per_class is not None else found
         files += found
         labels += [label] * len(found)
     return files, labels
 
 
-def _subdirs(folder: Path) -> list[Path]:
-    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name != "__MACOSX")
+def _entries(folder: Path) -> list[Path]:
+    """The folder's entries, sorted; a folder that cannot be listed is a message, not a traceback."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(folder / entry.name for entry in entries)
+    except OSError as exc:
+        raise _unreadable(folder, exc) from exc
 
 
-def _image_files(folder: Path, recursive: bool) -> list[Path]:
-    paths = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in paths if p.is_file() and is_image_name(p.relative_to(folder).as_posix()))
+def _unreadable(folder: Path, exc: OSError) -> DatasetError:
+    name = Path(exc.filename).name if exc.filename else folder.name
+    return DatasetError(
+        N_("The folder {folder!r} could not be read: {reason}"), folder=name, reason=exc.strerror or str(exc)
+    )
 
 
-def _count_non_images(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*") if p.is_file() and not is_image_name(p.relative_to(folder).as_posix()))
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def _allowed(path: Path, within: Path | None) -> bool:
+    return within is None or paths.confined(path, within)
+
+
+def _subdirs(folder: Path, within: Path | None) -> list[Path]:
+    return [
+        d
+        for d in _entries(folder)
+        if d.is_dir() and not d.name.startswith(".") and d.name != "__MACOSX" and _allowed(d, within)
+    ]
+
+
+def _files(folder: Path, recursive: bool, within: Path | None) -> list[Path]:
+    """Files in ``folder``, or below it (linked folders are not entered, as ``rglob``), sorted."""
+    if recursive:
+        try:
+            found = [Path(top) / name for top, _, names in os.walk(folder, onerror=_raise) for name in names]
+        except OSError as exc:
+            raise _unreadable(folder, exc) from exc
+    else:
+        found = _entries(folder)
+    return sorted(p for p in found if p.is_file() and _allowed(p, within))
+
+
+def _image_files(folder: Path, recursive: bool, within: Path | None) -> list[Path]:
+    return [p for p in _files(folder, recursive, within) if is_image_name(p.relative_to(folder).as_posix())]
+
+
+def _count_non_images(folder: Path, within: Path | None) -> int:
+    return sum(not is_image_name(p.relative_to(folder).as_posix()) for p in _files(folder, True, within))
 
 
 @dataclass(frozen=True)
@@ -226,9 +296,9 @@ def load_image_file(path, image_size: tuple[int, int] = IMAGE_SIZE) -> np.ndarra
 
     try:
         # Decoding at up to twice the target size lets big JPEGs decode at a reduced scale.
-        array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size))
-    except (images.ImageError, OSError) as exc:
-        raise DatasetError(f"{Path(path).name!r} could not be read: {exc}") from exc
+        array = images.load_image(Path(path), mode="RGB", max_side=2 * max(image_size), max_pixels=MAX_IMAGE_PIXELS)
+    except images.ImageError as exc:
+        raise DatasetError(N_("{name!r} could not be read: {reason}"), name=Path(path).name, reason=exc) from exc
     return images.resize(array, image_size)
 
 
@@ -269,12 +339,13 @@ def load_image_folder(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     out_dir: Path | None = None,
+    within: Path | None = None,
 ) -> ImageFolderData:
-    """Scan and decode a data set folder (see ``scan_image_folder``) into ``ImageFolderData``.
+    """Scan and decode a data set folder (see ``scan_image_folder``, and ``within``) into ``ImageFolderData``.
 
     With ``out_dir`` the pictures are decoded into a memory-mapped ``images.npy`` there.
     """
-    scan = scan_image_folder(root, validation_split, seed, max_per_class)
+    scan = scan_image_folder(root, validation_split, seed, max_per_class, within)
     files = scan.train_files + scan.val_files
     out_file = None if out_dir is None else Path(out_dir) / "images.npy"
     pixels = load_images(files, image_size, progress, out_file)

@@ -135,7 +135,7 @@ def test_not_a_zip_gets_a_message(tmp_path):
 
 def test_caps_on_file_count_total_size_and_pixels(tmp_path):
     archive = make_zip(tmp_path / "a.zip", shapes_members())
-    with pytest.raises(DatasetError, match="holds 8 files; the most allowed is 5"):
+    with pytest.raises(DatasetError, match=r"holds 8 entries \(files and folders together\); the most allowed is 5"):
         extract_image_zip(archive, tmp_path / "o1", max_files=5)
     with pytest.raises(DatasetError, match="unpacks to"):
         extract_image_zip(archive, tmp_path / "o2", max_total_bytes=1000)
@@ -385,9 +385,12 @@ def test_download_caches_and_unpacks_then_reuses_the_cache(tmp_path):
 
 
 def test_offline_download_says_so(tmp_path):
-    with pytest.raises(DownloadError, match="needs an internet connection"):
+    with pytest.raises(DownloadError, match="needs an internet connection") as refused:
         download_cats_and_dogs(tmp_path / "cache", origin=(tmp_path / "missing.zip").as_uri())
     assert not (tmp_path / "cache" / "datasets" / CATS_DOGS_FILE).exists()
+    # A LabError with its template now, and still the OSError it always was.
+    assert isinstance(refused.value, OSError) and refused.value.template.startswith("Could not download")
+    assert refused.value.message("ko") == str(refused.value)
 
 
 def test_a_damaged_download_is_not_kept_in_the_cache(tmp_path):

@@ -146,16 +146,19 @@ def test_offline_the_cats_and_dogs_option_says_so_then_a_reachable_copy_loads(tm
     assert (tmp_path / "keras_home" / "datasets" / CATS_DOGS_FILE).is_file()  # cached
 
 
-def test_a_local_folder_path_is_offered_only_locally(tmp_path, monkeypatch):
+def test_a_folder_path_is_offered_only_when_the_operator_turns_it_on(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "1")
+    monkeypatch.setenv("CNN_LAB_FOLDER_ROOT", str(tmp_path))
     write_shapes(tmp_path / "one_class", 3)
     shutil.rmtree(tmp_path / "one_class" / "squares")
     write_shapes(tmp_path / "two", 4)
     at = open_page(FOLDER_PAGE)
     at.radio(key="folder_source").set_value("path").run()
+    assert any(str(tmp_path) in c.value for c in at.caption), [c.value for c in at.caption]
     for path, message in (
-        (tmp_path / "missing", "is not a folder"),
-        (tmp_path / "one_class", "at least two class folders"),
+        (tmp_path / "missing", "There is no folder at"),
+        ("one_class", "at least two class folders"),
+        ("/etc", "There is no folder at '/etc' that this server can read"),
     ):
         at.text_input(key="folder_path").set_value(str(path)).run()
         button(at, "Load this folder").click().run()

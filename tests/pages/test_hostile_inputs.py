@@ -15,8 +15,14 @@ widget state a browser sends, so each page's own upload path runs:
   may send more than ``MAX_CHART_MB`` of charts.
 - the zip uploader of "Train on image folders": every case of ``bad_zips`` is uploaded and
   "Load this zip" pressed; each must be refused with one ``st.error`` and leave no data set
-  loaded. A zip of every decodable oddity (plus skipped files and a symlink) must load, and a good
-  zip is loaded with the image-count and validation-share widgets at both ends.
+  loaded (among them issue 17's: entry floods in a zip64 or a lying end record, 100,000 folders,
+  a 300-character folder name, Deflate64, a name flagged UTF-8 that is not, an encrypted member).
+  A zip of every decodable oddity (plus skipped files and a symlink) must load, as must the
+  issue's 3 kB zip of eight 16-bit 4000x4000 PNGs, and a good zip is loaded with the image-count
+  and validation-share widgets at both ends.
+- the folder-path source: a session whose URL, headers and query claim "localhost" (as behind a
+  same-host proxy) is not offered it unless the operator set ``CNN_LAB_FOLDER_PATHS=1``; with it
+  on, a folder outside ``CNN_LAB_FOLDER_ROOT`` gets the same message as one that does not exist.
 - every slider, range slider, select slider and number input of every page, found by walking the
   page: each goes to its minimum and its maximum (number inputs without bounds get -1, 0 and 10^9),
   one at a time, then all at once; radios and selectboxes of up to ``MAX_CHOICES`` options are
@@ -57,6 +63,7 @@ from tests.support.hostile_files import (
     bad_zips,
     class_folders,
     many_odd_classes_zip,
+    sixteen_bit_giants_zip,
     zip_of,
 )
 
@@ -521,6 +528,14 @@ def test_folder_zip_of_awkward_but_readable_pictures_loads_them_all():
     assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (150, 150, 3)
 
 
+def test_folder_zip_of_eight_16_bit_giants_loads():
+    # Issue 17: this 3 kB zip added 604 MB on the server; each picture now decodes within the cap.
+    at = folder_page_with_zip(sixteen_bit_giants_zip())
+    assert not messages(at, "error"), messages(at, "error")
+    data = at.session_state["folder_data"].value  # the session keeps it in a budget lease
+    assert len(data.y_train) + len(data.y_val) == 8 and data.x_train.shape[1:] == (150, 150, 3)
+
+
 def test_folder_zip_with_thirty_oddly_named_classes_loads():
     at = folder_page_with_zip(many_odd_classes_zip())
     assert not messages(at, "error"), messages(at, "error")
@@ -541,6 +556,58 @@ def test_folder_zip_with_settings_at_both_ends_loads_or_says_why(per_class, spli
         assert messages(at, "error") and "folder_data" not in at.session_state
     else:
         assert not messages(at, "error") and at.session_state["folder_data"].value.num_classes == 2
+
+
+# The folder-path source: the operator's switch, never the browser's claim --------------------------
+
+
+@pytest.fixture
+def claims_localhost(monkeypatch):
+    """Every st.context field a browser or a same-host proxy controls says "this is localhost"."""
+    from streamlit.runtime.context import ContextProxy, StreamlitHeaders
+
+    forged = {"Host": "localhost:8501", "Origin": "http://localhost:8501", "Referer": "http://localhost:8501/"}
+    monkeypatch.setattr(ContextProxy, "url", property(lambda self: "http://localhost:8501/folder_training"))
+    monkeypatch.setattr(ContextProxy, "ip_address", property(lambda self: None))
+    monkeypatch.setattr(ContextProxy, "headers", property(lambda self: StreamlitHeaders(forged.items())))
+
+
+def folder_page_claiming_localhost(**state) -> AppTest:
+    at = page("folder_training", **state)
+    at.query_params["host"] = "localhost"
+    return must_run(at, "folder page, claiming localhost")
+
+
+def test_a_localhost_claim_does_not_offer_server_folders(claims_localhost, monkeypatch):
+    monkeypatch.delenv("CNN_LAB_FOLDER_PATHS", raising=False)
+    at = folder_page_claiming_localhost()
+    assert at.radio(key="folder_source").options == [
+        "Upload a zip of class folders",
+        "Cats and dogs (download, about 68 MB)",
+    ]
+    # Even a session that says it chose the folder source gets no path box.
+    at = folder_page_claiming_localhost(folder_source="path")
+    assert not [w for w in at.text_input if w.key == "folder_path"]
+
+
+def test_with_folder_paths_on_outside_and_missing_read_the_same(claims_localhost, monkeypatch, tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    for folder in (root / "cats", root / "dogs", outside / "cats", outside / "dogs"):
+        folder.mkdir(parents=True)
+    monkeypatch.setenv("CNN_LAB_FOLDER_PATHS", "1")
+    monkeypatch.setenv("CNN_LAB_FOLDER_ROOT", str(root))
+    at = folder_page_claiming_localhost(folder_source="path")
+    answers = {}
+    for typed in ("../outside", "../missing", "/etc", "/proc"):
+        find(at, "text_input", at.text_input(key="folder_path").id).set_value(typed)
+        must_run(at, f"folder path {typed!r}")
+        next(b for b in at.button if b.label == "Load this folder").click()
+        must_run(at, f"load folder path {typed!r}")
+        errors = messages(at, "error")
+        assert len(errors) == 1, (typed, errors)
+        answers[typed] = errors[0].replace(repr(typed), "<typed>")
+        assert "folder_data" not in at.session_state
+    assert len(set(answers.values())) == 1, answers
 
 
 # Editable grids (kernels and inputs of the concept pages) ---------------------------------------
