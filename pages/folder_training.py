@@ -68,7 +68,7 @@ def load_zip(uploaded, validation_split: float, max_per_class: int, out_dir) -> 
     return dataclasses.replace(data, source=source, skipped=report.skipped)  # Skipped files were never unpacked.
 
 
-def load_path(text: str, validation_split: float, max_per_class: int) -> folders.ImageFolderData:
+def load_path(text: str, validation_split: float, max_per_class: int, out_dir) -> folders.ImageFolderData:
     """Load a folder inside the operator's root; anything else gets one message, whether it exists or not."""
     folder = paths.resolve_folder(text)
     bar = st.progress(0.0, text="Reading…")
@@ -78,6 +78,7 @@ def load_path(text: str, validation_split: float, max_per_class: int) -> folders
         max_per_class=max_per_class,
         progress=lambda done, total: bar.progress(done / total, text=f"Decoding {done:,} of {total:,} images…"),
         within=paths.folder_root(),
+        out_dir=out_dir,
     )
     bar.empty()
     return data
@@ -129,7 +130,8 @@ def data_section() -> folders.ImageFolderData | None:
             )
             path = st.text_input("Folder path", key="folder_path", placeholder="Pictures/cats_and_dogs_small")
             if st.button("Load this folder", type="primary"):
-                state.set_folder_data(load_path(path.strip(), validation_split, int(max_per_class)))
+                out_dir = state.data_folder()
+                state.set_folder_data(load_path(path.strip(), validation_split, int(max_per_class), out_dir), out_dir)
     except DownloadError as exc:
         st.error(f"**Offline?** {exc}")
     except ValueError as exc:  # DatasetError and ImageError: a message for the visitor, never a traceback.
