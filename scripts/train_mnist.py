@@ -20,6 +20,8 @@ from pathlib import Path
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "models" / "mnist_convnet.keras"
 SEED = 42
+# Test digits whose maps the epoch snapshots keep: the first 0, 1, ... of the test set's opening.
+PROBE_DIGITS = (3, 2, 1, 18, 4, 8, 11, 0)  # a 0, 1, 2, 3, 4, 5, 6 and 7
 
 
 class PrintProgress:
@@ -56,6 +58,7 @@ def main(argv=None) -> dict:
     import tensorflow as tf
 
     from cnn_core import build_mnist_convnet, evaluate, load_mnist, subset, train
+    from cnn_core.learning.snapshots import save_epoch_snapshots
 
     # 1. Seeds and deterministic ops, before anything draws a random number.
     keras.utils.set_random_seed(args.seed)
@@ -65,7 +68,8 @@ def main(argv=None) -> dict:
     (x_train, y_train), (x_test, y_test) = load_mnist()
     x_train, y_train = subset(x_train, y_train, args.train_size)
 
-    # 3. The seed's model and recipe.
+    # 3. The seed's model and recipe, watched through a few test digits epoch by epoch.
+    probes = x_test[list(PROBE_DIGITS)]
     result = train(
         build_mnist_convnet,
         (x_train, y_train),
@@ -76,12 +80,15 @@ def main(argv=None) -> dict:
         learning_rate=1e-3,
         progress=PrintProgress(),
         seed=args.seed,
+        watch=probes,
     )
 
     # 4. Evaluate and save.
     evaluation = evaluate(result.model, x_test, y_test, num_classes=10)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     result.model.save(args.output)
+    history_path = args.output.with_name(f"{args.output.stem}_epochs.npz")
+    save_epoch_snapshots(history_path, result.snapshots, probes)
     figures = {
         "test_accuracy": evaluation.accuracy,
         "test_loss": evaluation.loss,
@@ -96,7 +103,7 @@ def main(argv=None) -> dict:
         f"training took {result.seconds:.1f} s on {os.cpu_count()} CPU cores; TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}, Python {sys.version.split()[0]}"
     )
-    print(f"saved {args.output}")
+    print(f"saved {args.output} and its epoch snapshots {history_path.name}")
     return figures
 
 

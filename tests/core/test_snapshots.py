@@ -12,7 +12,7 @@ from cnn_core.learning.activations import first_conv_kernel, probe_activations
 from cnn_core.learning.models import build_convnet
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import TrainingSettings
-from cnn_core.learning.snapshots import check_probes, load_epoch_snapshots, save_epoch_snapshots
+from cnn_core.learning.snapshots import MODELS_DIR, check_probes, load_epoch_snapshots, save_epoch_snapshots
 from cnn_core.learning.train import train
 
 pytestmark = pytest.mark.slow
@@ -76,3 +76,17 @@ def test_probes_are_few_and_image_shaped():
         check_probes(np.zeros((9, 28, 28), np.uint8))
     with pytest.raises(ValueError, match="1 to 8 probe images"):
         check_probes(np.zeros((28, 28), np.uint8))
+
+
+def test_the_shipped_model_comes_with_its_history_ending_at_its_weights():
+    import keras
+
+    snapshots, probes = load_epoch_snapshots("mnist_convnet")
+    assert [s.epoch for s in snapshots] == [0, 1, 2, 3, 4, 5] and probes.shape == (8, 28, 28)
+    _, (x_test, y_test) = load_mnist()
+    picks = [3, 2, 1, 18, 4, 8, 11, 0]
+    np.testing.assert_array_equal(probes, x_test[picks])
+    assert sorted(int(d) for d in y_test[picks]) == list(range(8))
+    model = keras.models.load_model(MODELS_DIR / "mnist_convnet.keras", compile=False)
+    assert_is_the_model(snapshots[-1], model, probes)
+    assert np.all(snapshots[-1].kernel_change(snapshots[0]) > 0)
