@@ -6,9 +6,10 @@ pages/ that draws widgets and calls ``cnn_core``, the engine that knows nothing 
 
 import streamlit as st
 
-from ui import sessions, state
+from ui import resources, sessions, state
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧮", layout="wide")
+resources.freeze_after_imports()  # Once per process: keeps Streamlit's per-run collection cheap.
 sessions.track()  # The supervisor frees this session's data and files once the visitor is gone.
 for template, kind in state.budget_notices():
     st.warning(template.format(kind=kind))

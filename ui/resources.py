@@ -41,6 +41,31 @@ def shipped_model(name: str):
 
 
 @functools.cache
+def freeze_after_imports() -> None:
+    """Import what every page run needs, then take those objects out of later garbage collections.
+
+    Streamlit runs a full collection (``gc.collect(2)``) after every script run of every
+    session. With numpy, pandas, plotly and Streamlit loaded there are some half a million objects
+    to walk, and that walk was most of a concept page run's server time (70 of 90 ms, measured
+    with ``benchmarks/classroom.py``), all of it holding the interpreter a whole class shares.
+    Frozen, a collection walks only what the run itself made. ``app.py`` calls this once per
+    process, before the first page; ``freeze_long_lived_objects`` does the same for Keras later.
+    """
+    import numpy  # noqa: F401  (imported for its objects, which are what gets frozen)
+    import pandas  # noqa: F401  (the grid editors' data frames)
+    import plotly.graph_objects
+    import plotly.io  # noqa: F401  (st.plotly_chart serialises through it)
+
+    import cnn_core.figures.grids
+    import cnn_core.figures.players  # noqa: F401
+    import ui.concept
+    import ui.players  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+
+@functools.cache
 def freeze_long_lived_objects() -> None:
     """Take the objects alive now (TensorFlow's and Keras's modules, mostly) out of later garbage
     collections; the pages that use Keras call this once Keras is loaded.
