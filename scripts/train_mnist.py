@@ -81,6 +81,7 @@ def main(argv=None) -> dict:
         progress=PrintProgress(),
         seed=args.seed,
         watch=probes,
+        watch_weights=True,
     )
 
     # 4. Evaluate and save.

@@ -24,12 +24,15 @@ class EpochSnapshot:
     """The network after ``epoch`` epochs (0: before training).
 
     ``kernels`` is the first conv layer's (kh, kw, C_in, C_out) float32; ``activations`` maps each
-    conv and pooling layer's name to the probe images' maps, (N, h, w, c) float16.
+    conv and pooling layer's name to the probe images' maps, (N, h, w, c) float16. The shipped
+    models also keep all their ``weights`` per epoch, so a page can show any picture's maps at any
+    epoch.
     """
 
     epoch: int
     kernels: np.ndarray
     activations: dict[str, np.ndarray]
+    weights: tuple[np.ndarray, ...] | None = None  # every weight (model.get_weights()), when kept
 
     def kernel_change(self, start: EpochSnapshot) -> np.ndarray:
         """How far each kernel moved since ``start``: the (C_out,) L2 norms of the weight changes."""
@@ -47,25 +50,27 @@ def check_probes(probes) -> np.ndarray:
     return probes
 
 
-def take_snapshot(model, epoch: int, probes: np.ndarray) -> EpochSnapshot:
-    """The model's first kernels and the probes' maps now."""
+def take_snapshot(model, epoch: int, probes: np.ndarray, keep_weights: bool = False) -> EpochSnapshot:
+    """The model's first kernels and the probes' maps now (and all its weights, with ``keep_weights``)."""
     from cnn_core.learning.activations import first_conv_kernel, probe_activations
 
     maps = probe_activations(model, probes)
     kernels = first_conv_kernel(model, model.input_shape[1:]).astype(np.float32)
-    return EpochSnapshot(int(epoch), kernels, {name: values.astype(np.float16) for name, values in maps.items()})
+    weights = tuple(np.asarray(w, dtype=np.float32) for w in model.get_weights()) if keep_weights else None
+    maps16 = {name: values.astype(np.float16) for name, values in maps.items()}
+    return EpochSnapshot(int(epoch), kernels, maps16, weights)
 
 
-def snapshot_callback(probes: np.ndarray, record):
+def snapshot_callback(probes: np.ndarray, record, keep_weights: bool = False):
     """A Keras callback that calls ``record(EpochSnapshot)`` before training and after every epoch."""
     import keras
 
     class SnapshotCallback(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            record(take_snapshot(self.model, 0, probes))
+            record(take_snapshot(self.model, 0, probes, keep_weights))
 
         def on_epoch_end(self, epoch, logs=None):
-            record(take_snapshot(self.model, epoch + 1, probes))
+            record(take_snapshot(self.model, epoch + 1, probes, keep_weights))
 
     return SnapshotCallback()
 
@@ -78,6 +83,9 @@ def save_epoch_snapshots(path: str | Path, snapshots: list[EpochSnapshot], probe
     arrays["layers"] = np.array(names)
     for i, name in enumerate(names):
         arrays[f"maps_{i}"] = np.stack([s.activations[name] for s in snapshots])  # (E, N, h, w, c)
+    if snapshots[0].weights is not None:
+        for i in range(len(snapshots[0].weights)):
+            arrays[f"weights_{i}"] = np.stack([s.weights[i] for s in snapshots])  # (E, ...) of weight i
     np.savez_compressed(path, **arrays)
 
 
@@ -89,8 +97,25 @@ def load_epoch_snapshots(name: str, models_dir: str | Path = MODELS_DIR) -> tupl
     with np.load(path) as data:
         names = [str(n) for n in data["layers"]]
         maps = [data[f"maps_{i}"] for i in range(len(names))]
+        weights = [data[f"weights_{i}"] for i in range(sum(key.startswith("weights_") for key in data.files))]
         snapshots = [
-            EpochSnapshot(int(epoch), data["kernels"][e], {n: m[e] for n, m in zip(names, maps)})
+            EpochSnapshot(
+                int(epoch),
+                data["kernels"][e],
+                {n: m[e] for n, m in zip(names, maps)},
+                tuple(w[e] for w in weights) if weights else None,
+            )
             for e, epoch in enumerate(data["epochs"])
         ]
         return snapshots, data["probes"]
+
+
+def model_at_epoch(model, snapshot: EpochSnapshot):
+    """A copy of ``model`` holding the weights it had at ``snapshot`` (which must have kept them)."""
+    import keras
+
+    if snapshot.weights is None:
+        raise ValueError(f"the snapshot of epoch {snapshot.epoch} kept no weights")
+    copy = keras.models.clone_model(model)
+    copy.set_weights(list(snapshot.weights))
+    return copy

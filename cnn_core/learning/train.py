@@ -44,6 +44,7 @@ def train(
     callbacks=(),
     watch=None,
     on_snapshot=None,
+    watch_weights: bool = False,
 ) -> TrainResult:
     """Compile and fit a model on uint8 (or float) images with live progress and a stop switch.
 
@@ -56,7 +57,8 @@ def train(
     receives batch and epoch reports; setting ``stop`` ends training after the current batch,
     keeping the weights and the history so far. ``watch`` (a few probe images) records an
     ``EpochSnapshot`` before training and after every epoch into ``TrainResult.snapshots``, each
-    also handed to ``on_snapshot`` as it is taken; the last one is the returned model. Usable from
+    also handed to ``on_snapshot`` as it is taken; the last one is the returned model. ``watch_weights`` keeps all
+    the weights in every snapshot too (the shipped models' histories do). Usable from
     a notebook as is.
     """
     settings = TrainingSettings(epochs, batch_size, optimizer, learning_rate)
@@ -73,6 +75,7 @@ def train(
         callbacks=callbacks,
         watch=watch,
         on_snapshot=on_snapshot,
+        watch_weights=watch_weights,
     )
 
 
@@ -90,6 +93,7 @@ def fit(
     callbacks=(),
     watch=None,
     on_snapshot=None,
+    watch_weights: bool = False,
 ) -> TrainResult:
     """``train`` with its settings already checked (a ``TrainingSettings``)."""
     import keras
@@ -131,7 +135,7 @@ def fit(
             if on_snapshot is not None:
                 on_snapshot(snapshot)
 
-        all_callbacks.append(snapshot_callback(probes, record))
+        all_callbacks.append(snapshot_callback(probes, record, keep_weights=watch_weights))
     started = time.perf_counter()
     history = model.fit(
         train_ds, validation_data=val_ds, epochs=settings.epochs, verbose=0, callbacks=all_callbacks, shuffle=False

@@ -90,3 +90,21 @@ def test_the_shipped_model_comes_with_its_history_ending_at_its_weights():
     model = keras.models.load_model(MODELS_DIR / "mnist_convnet.keras", compile=False)
     assert_is_the_model(snapshots[-1], model, probes)
     assert np.all(snapshots[-1].kernel_change(snapshots[0]) > 0)
+
+
+def test_the_shipped_history_rebuilds_the_model_at_any_epoch():
+    import keras
+
+    from cnn_core.learning.snapshots import model_at_epoch
+
+    snapshots, probes = load_epoch_snapshots("mnist_convnet")
+    model = keras.models.load_model(MODELS_DIR / "mnist_convnet.keras", compile=False)
+    last = model_at_epoch(model, snapshots[-1])
+    for a, b in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    first = model_at_epoch(model, snapshots[0])
+    assert_is_the_model(snapshots[0], first, probes)  # epoch 0's weights give epoch 0's recorded maps
+    picture = np.full((1, 28, 28), 0, np.uint8)
+    picture[0, 6:22, 13:15] = 255  # a "1" that is none of the probes
+    early, late = probe_activations(first, picture), probe_activations(last, picture)
+    assert not np.allclose(early["conv2d_1"], late["conv2d_1"])
