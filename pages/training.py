@@ -8,14 +8,27 @@ from cnn_core.data.mnist import split_validation, subset
 from cnn_core.learning import settings as training
 from cnn_core.learning.models import build_convnet
 from cnn_core.learning.runs import TrainingRun
+from ui import epochs as epochs_ui
 from ui import state
 from ui import training as training_ui
-from ui.resources import mnist
+from ui.resources import mnist, shipped_history
 
 RUN_KEY = state.MNIST_RUN
 CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_SHARE = 0.1
 SEED_FILTERS = (32, 64, 64, 128)
+PROBES = (3, 2, 1, 18)  # test digits a 0, 1, 2 and 3, watched epoch by epoch
+PROBE_NAMES = [f"a {d} (test digit {i})" for i, d in zip(PROBES, (0, 1, 2, 3))]
+SHIPPED_PROBES = (
+    3,
+    2,
+    1,
+    18,
+    4,
+    8,
+    11,
+    0,
+)  # the shipped model's history watched a 0, 1, ... 7 (scripts/train_mnist.py)
 
 st.title("Train on MNIST")
 st.markdown(
@@ -113,6 +126,7 @@ def make_run() -> TrainingRun:
         (x_test, y_test),
         class_names=CLASS_NAMES,
         settings=settings,
+        watch=x_test[list(PROBES)],
         name=f"MNIST run {count} ({optimizer}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}, {len(x_fit):,} digits)",
     )
 
@@ -124,9 +138,26 @@ if run is not None:
     st.caption(f"**{run.name}**: batch {run.settings.batch_size}, learning rate {run.settings.learning_rate:g}.")
     training_ui.monitor(RUN_KEY)
 
-# 5. Results ----------------------------------------------------------------------------------------
+# 5. Watch it learn ---------------------------------------------------------------------------------
+st.header("5. Watch it learn")
+if run is None:
+    st.markdown(
+        "Before you train anything, here is how the **shipped** model learned, epoch by epoch: its first "
+        "layer's 32 kernels start as random noise and settle into edge and stroke detectors, and a test "
+        "digit's feature maps sharpen with them. Your own run shows the same here, live, while it trains."
+    )
+    history, shipped_probes = shipped_history("mnist_convnet")
+    epochs_ui.scrubber(
+        history, shipped_probes, "shipped_epochs", [f"a {d} (test digit {i})" for d, i in enumerate(SHIPPED_PROBES)]
+    )
+elif run.done:
+    epochs_ui.scrubber(run.snapshots, x_test[list(PROBES)], "run_epochs", PROBE_NAMES)
+else:
+    st.fragment(run_every=2.0)(epochs_ui.scrubber)(run.snapshots, x_test[list(PROBES)], "run_epochs", PROBE_NAMES)
+
+# 6. Results ----------------------------------------------------------------------------------------
 if run is not None and run.done:
-    st.header("5. Results")
+    st.header("6. Results")
     entry = training_ui.register_model(run, "mnist")
     if entry is not None:
         st.success(f"**{entry.name}** is now available on the Activation maps and Read my digit pages of this session.")

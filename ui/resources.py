@@ -40,6 +40,14 @@ def shipped_model(name: str):
     return model
 
 
+@st.cache_resource(show_spinner=False)
+def shipped_history(name: str):
+    """A shipped model's epoch snapshots and probe images (``models/<name>_epochs.npz``), shared read-only."""
+    from cnn_core.learning.snapshots import load_epoch_snapshots
+
+    return load_epoch_snapshots(name, MODELS_DIR)
+
+
 @functools.cache
 def freeze_after_imports() -> None:
     """Import what every page run needs, then take those objects out of later garbage collections.

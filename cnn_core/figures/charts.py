@@ -211,3 +211,26 @@ def kernels_figure(kernel: np.ndarray, columns: int = 8):
     rows = -(-filters // columns)
     figure.update_layout(height=110 * rows + 60, margin=dict(l=10, r=10, t=30, b=10))
     return figure
+
+
+def kernel_change_figure(changes: np.ndarray, title: str = "", axis_titles: tuple[str, str] = ("filter", "change")):
+    """How far each filter's kernel moved since epoch 0 (L2 norm of the weight change), one bar per filter."""
+    import plotly.graph_objects as go
+
+    changes = np.asarray(changes, dtype=float).reshape(-1)
+    figure = go.Figure(
+        go.Bar(
+            x=list(range(len(changes))),
+            y=changes,
+            marker_color="#4b6cb7",
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        height=240,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+    )
+    return figure

@@ -104,3 +104,30 @@ def repeat_pixels(image: np.ndarray, scale: int) -> np.ndarray:
     [[1, 1, 2, 2], [1, 1, 2, 2]]
     """
     return np.asarray(image).repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def kernels_picture(kernels: np.ndarray, limit: float | None = None, columns: int = 8, cell: int = 48) -> np.ndarray:
+    """A conv layer's kernels (kh, kw, C, F) as one RGB picture: F cells on a red-blue scale around 0.
+
+    Each cell shows one filter's kernel averaged over its input channels, on the diverging scale
+    RdBu_r from ``-limit`` (blue) to ``+limit`` (red); give two epochs the same ``limit`` to compare
+    them. Cells are ``cell`` pixels wide with grey lines between them: (rows*(cell+2), cols*(cell+2), 3).
+    """
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if kernels.ndim != 4:
+        raise ValueError(f"kernels must be (kh, kw, C, F), got shape {kernels.shape}")
+    maps = kernels.mean(axis=2)  # (kh, kw, F)
+    limit = float(np.abs(maps).max()) if limit is None else float(limit)
+    levels = np.uint8(np.rint(255 * (np.clip(maps / (limit or 1.0), -1, 1) + 1) / 2))  # (kh, kw, F)
+    kh, kw, filters = levels.shape
+    scale = max(1, cell // max(kh, kw))
+    columns = max(1, min(columns, filters))
+    rows = -(-filters // columns)
+    side_h, side_w = kh * scale + 2, kw * scale + 2
+    picture = np.full((rows * side_h, columns * side_w, 3), 160, np.uint8)  # grey lines between cells
+    for f in range(filters):
+        r, c = divmod(f, columns)
+        picture[r * side_h + 1 : r * side_h + 1 + kh * scale, c * side_w + 1 : c * side_w + 1 + kw * scale] = (
+            repeat_pixels(colorize(levels[:, :, f], "RdBu_r"), scale)
+        )
+    return picture

@@ -145,10 +145,15 @@ def test_a_tiny_run_completes_with_results_downloads_and_a_session_model():
     assert metrics["Misclassified"] == f"{int(np.sum(proba.argmax(axis=1) != y_test)):,} of 10,000"
     assert (entry.task, entry.class_names, entry.input_shape) == ("mnist", [str(d) for d in range(10)], (28, 28, 1))
     assert set(entry.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert len(at.get("plotly_chart")) == 2  # the history and the confusion matrix
+    charts = [chart.key for chart in at.get("plotly_chart")]
+    assert charts == ["mnist_training_run_history_chart", "run_epochs_moved", "mnist_training_run_confusion"]
+    # The run watched its probe digits: epochs 0 and 1, and the scrubber shows the last one.
+    assert [s.epoch for s in run.snapshots] == [0, 1]
+    assert at.select_slider(key="run_epochs_epoch").value == 1
+    assert any("epoch 1" in caption for image in at.image for caption in image.captions)
     assert len(at.get("download_button")) == 2
     wrong = np.flatnonzero(proba.argmax(axis=1) != y_test)[:30]
-    (gallery,) = at.get("image")
+    gallery = at.get("image")[-1]  # after the scrubber's pictures: the misclassified digits
     assert gallery.captions == [f"{proba[i].argmax()} / {y_test[i]}" for i in wrong]
     assert any(run.name in s.value for s in at.success)
     assert not widget(at.button, "Start training").disabled
@@ -238,3 +243,15 @@ def test_two_sessions_never_see_each_others_runs():
     assert list(first.session_state["session_models"]) == [run_one.name]
     assert list(second.session_state["session_models"]) == [run_two.name]
     assert "270 digits" in run_one.name and "540 digits" in run_two.name
+
+
+def test_before_any_training_the_shipped_models_history_can_be_scrubbed():
+    at = page()
+    slider = at.select_slider(key="shipped_epochs_epoch")
+    assert slider.options == ["0", "1", "2", "3", "4", "5"] and slider.value == 5
+    slider.set_value(0).run()
+    assert not at.exception
+    captions = [caption for image in at.image for caption in image.captions]
+    assert "the same kernels, epoch 0" in captions and "conv2d_1 at epoch 0: 26x26x32" in captions
+    at.selectbox(key="shipped_epochs_probe").set_value(2).run()
+    assert any(caption == "a 2 (test digit 1)" for image in at.image for caption in image.captions)
