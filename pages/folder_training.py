@@ -16,6 +16,7 @@ from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
+from ui import epochs as epochs_ui
 from ui import state
 from ui import training as training_ui
 
@@ -259,6 +260,7 @@ if data is not None:
             settings=TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate)),
             augmentation=settings,
             seed=0,
+            watch=epochs_ui.cat_watch(data.input_shape),
             name=f"Folder run {count} ({'/'.join(data.class_names)}, {recipe}, dropout {dropout:g})",
         )
 
@@ -268,6 +270,10 @@ run = st.session_state.get(RUN_KEY)
 if run is not None:
     st.caption(f"**{run.name}**")
     training_ui.monitor(RUN_KEY)
+    if run.watch is not None:
+        with st.expander("Watch it learn: the kernels and the cat's feature maps, epoch by epoch", expanded=run.done):
+            scrub = epochs_ui.scrubber if run.done else st.fragment(run_every=2.0)(epochs_ui.scrubber)
+            scrub(run.snapshots, run.watch.probes, "folder_epochs", ["the note's cat"])
     if run.done:
         st.header("4. Results")
         st.caption("Here the test set is the validation images: the seed has no separate test split.")

@@ -12,6 +12,7 @@ from cnn_core.learning.queue import max_trainings
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
+from ui import epochs as epochs_ui
 from ui import state
 from ui import training as training_ui
 
@@ -116,6 +117,7 @@ def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict
             settings=settings,
             augmentation=style["augmentation"],
             seed=count,
+            watch=epochs_ui.cat_watch(data.input_shape),
             name=f"Lab {count}: {style['title'].lower()} ({'/'.join(data.class_names)})",
         )
     return runs
@@ -258,6 +260,18 @@ if lab_runs():
                 st.error(f"{RECIPES[recipe]['title']} failed: {run.error}")
             elif run.result is not None:
                 training_ui.register_model(run, "folder")
+        watched = {recipe: run for recipe, run in lab_runs().items() if run.snapshots}
+        if watched:
+            with st.expander("Watch them learn: the kernels and the cat's feature maps, epoch by epoch"):
+                recipe = st.radio(
+                    "Run",
+                    list(watched),
+                    format_func=lambda r: RECIPES[r]["title"],
+                    horizontal=True,
+                    key="lab_epochs_run",
+                )
+                run = watched[recipe]
+                epochs_ui.scrubber(run.snapshots, run.watch.probes, f"lab_epochs_{recipe}", ["the note's cat"])
         rows = gap_table(histories)
         if rows:
             st.subheader("What the gap means")

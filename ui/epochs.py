@@ -8,6 +8,7 @@ import streamlit as st
 from cnn_core.figures.charts import kernel_change_figure
 from cnn_core.figures.pictures import display_scale, grid_picture, kernels_picture
 from cnn_core.learning.activations import activation_grid
+from cnn_core.learning.snapshots import Watch
 
 KERNEL_CELL = 40  # pixels per kernel in the kernel pictures
 
@@ -56,6 +57,21 @@ def scrubber(snapshots: list, probes: np.ndarray, key: str, probe_names: list[st
                 grid_picture(grid, values.shape[:2], display_scale(grid.shape[1], 720)),
                 caption=f"{name} at epoch {epoch}: {values.shape[0]}x{values.shape[1]}x{values.shape[2]}",
             )
+
+
+def cat_watch(input_shape) -> Watch:
+    """The note's cat (the bundled photo) as the probe of a picture model: its first and last conv maps.
+
+    The maps of a 150x150 picture are big, so a run keeps 16 channels of the first and last conv
+    layers, shrunk to at most 48 pixels a side: about 80 kB an epoch instead of 3 MB.
+    """
+    from cnn_core.vision.images import load_sample_photo, prepare_image
+
+    cat = np.uint8(np.rint(prepare_image(load_sample_photo(max_side=512), input_shape) * 255))  # (H, W, C)
+    return Watch(cat[None], layers=("conv2d_1", CAT_LAST_CONV), max_channels=16, max_side=48)
+
+
+CAT_LAST_CONV = "conv2d_4"  # the cats-vs-dogs convnet's last conv layer (build_cats_dogs_convnet)
 
 
 def _stop_following(follow_key: str) -> None:

@@ -28,7 +28,7 @@ from cnn_core.learning.evaluation import Evaluation
 from cnn_core.learning.processes import Worker, array_file
 from cnn_core.learning.progress import Snapshot, TrainingLog
 from cnn_core.learning.settings import TrainingSettings
-from cnn_core.learning.snapshots import EpochSnapshot, check_probes
+from cnn_core.learning.snapshots import EpochSnapshot, as_watch
 from cnn_core.learning.worker import TrainingJob
 
 DEFAULT_SETTINGS = TrainingSettings()  # The seed's MNIST recipe: 5 epochs, batch 64, rmsprop 1e-3.
@@ -105,7 +105,7 @@ class TrainingRun:
         self._model, self._train_data, self._validation_data = model, train_data, validation_data
         self._seed, self._strategy, self._callbacks = seed, strategy, tuple(callbacks)
         self.log = TrainingLog()
-        self.watch = None if watch is None else np.asarray(check_probes(watch))
+        self.watch = None if watch is None else as_watch(watch)
         self._snapshots: list[EpochSnapshot] = []  # appended by the pump thread only
         self.result: RunResult | None = None
         self.evaluation: Evaluation | None = None

@@ -40,6 +40,55 @@ class EpochSnapshot:
         return np.sqrt((delta**2).reshape(-1, delta.shape[-1]).sum(axis=0))
 
 
+@dataclass(frozen=True)
+class Watch:
+    """What to keep of each epoch: the probe images, and for big networks only part of their maps.
+
+    ``layers`` names the layers to keep (None: every conv and pooling layer), ``max_channels`` keeps
+    each layer's first channels, ``max_side`` shrinks bigger maps (area averaging) for display: a
+    150x150 picture through the cats-vs-dogs convnet would otherwise keep 3 MB per epoch.
+    """
+
+    probes: np.ndarray
+    layers: tuple[str, ...] | None = None
+    max_channels: int | None = None
+    max_side: int | None = None
+
+    def keep(self, maps: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The part of ``maps`` ({name: (N, h, w, c)}) this watch keeps, as float16."""
+        kept = {}
+        for name, values in maps.items():
+            if self.layers is not None and name not in self.layers:
+                continue
+            values = values[..., : self.max_channels] if self.max_channels else values
+            if self.max_side and max(values.shape[1:3]) > self.max_side:
+                values = _shrink(values, self.max_side)
+            kept[name] = values.astype(np.float16)
+        return kept
+
+
+def as_watch(watch) -> Watch:
+    """A ``Watch`` from a ``Watch`` or from probe images alone."""
+    watch = watch if isinstance(watch, Watch) else Watch(np.asarray(watch))
+    return Watch(check_probes(watch.probes), watch.layers, watch.max_channels, watch.max_side)
+
+
+def _shrink(values: np.ndarray, side: int) -> np.ndarray:
+    """(N, h, w, c) maps shrunk so their longer side is ``side``, by area averaging."""
+    import cv2
+
+    n, h, w, c = values.shape
+    scale = side / max(h, w)
+    width, height = max(1, round(w * scale)), max(1, round(h * scale))
+    out = np.empty((n, height, width, c), np.float32)
+    for i in range(n):
+        for start in range(0, c, 4):  # OpenCV area-resizes at most 4 channels at once for any ratio
+            part = np.ascontiguousarray(values[i, :, :, start : start + 4], dtype=np.float32)
+            shrunk = cv2.resize(part, (width, height), interpolation=cv2.INTER_AREA)
+            out[i, :, :, start : start + 4] = shrunk.reshape(height, width, -1)
+    return out
+
+
 def check_probes(probes) -> np.ndarray:
     """Probe images as an array of at most ``MAX_PROBES`` pictures (N, H, W[, C])."""
     probes = np.asarray(probes)
@@ -50,27 +99,26 @@ def check_probes(probes) -> np.ndarray:
     return probes
 
 
-def take_snapshot(model, epoch: int, probes: np.ndarray, keep_weights: bool = False) -> EpochSnapshot:
-    """The model's first kernels and the probes' maps now (and all its weights, with ``keep_weights``)."""
+def take_snapshot(model, epoch: int, watch: Watch, keep_weights: bool = False) -> EpochSnapshot:
+    """The model's first kernels and the watched maps now (and all its weights, with ``keep_weights``)."""
     from cnn_core.learning.activations import first_conv_kernel, probe_activations
 
-    maps = probe_activations(model, probes)
+    maps = watch.keep(probe_activations(model, watch.probes))
     kernels = first_conv_kernel(model, model.input_shape[1:]).astype(np.float32)
     weights = tuple(np.asarray(w, dtype=np.float32) for w in model.get_weights()) if keep_weights else None
-    maps16 = {name: values.astype(np.float16) for name, values in maps.items()}
-    return EpochSnapshot(int(epoch), kernels, maps16, weights)
+    return EpochSnapshot(int(epoch), kernels, maps, weights)
 
 
-def snapshot_callback(probes: np.ndarray, record, keep_weights: bool = False):
+def snapshot_callback(watch: Watch, record, keep_weights: bool = False):
     """A Keras callback that calls ``record(EpochSnapshot)`` before training and after every epoch."""
     import keras
 
     class SnapshotCallback(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            record(take_snapshot(self.model, 0, probes, keep_weights))
+            record(take_snapshot(self.model, 0, watch, keep_weights))
 
         def on_epoch_end(self, epoch, logs=None):
-            record(take_snapshot(self.model, epoch + 1, probes, keep_weights))
+            record(take_snapshot(self.model, epoch + 1, watch, keep_weights))
 
     return SnapshotCallback()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.progress import ProgressSink, TrainingLog, progress_callback
 from cnn_core.learning.settings import TrainingSettings, loss_for, make_optimizer, validation_batch_size
-from cnn_core.learning.snapshots import check_probes, snapshot_callback
+from cnn_core.learning.snapshots import as_watch, snapshot_callback
 
 
 @dataclass
@@ -55,7 +55,7 @@ def train(
     go through ``tf.data`` with prefetching and are scaled per batch (see ``make_dataset``);
     ``augmentation`` (an ``AugmentSettings``) augments the training batches only. ``progress``
     receives batch and epoch reports; setting ``stop`` ends training after the current batch,
-    keeping the weights and the history so far. ``watch`` (a few probe images) records an
+    keeping the weights and the history so far. ``watch`` (a few probe images, or a ``Watch``) records an
     ``EpochSnapshot`` before training and after every epoch into ``TrainResult.snapshots``, each
     also handed to ``on_snapshot`` as it is taken; the last one is the returned model. ``watch_weights`` keeps all
     the weights in every snapshot too (the shipped models' histories do). Usable from
@@ -128,14 +128,14 @@ def fit(
         all_callbacks.append(progress_callback(progress or TrainingLog(), stop))
     snapshots = []
     if watch is not None:
-        probes = check_probes(watch)
+        watched = as_watch(watch)
 
         def record(snapshot):
             snapshots.append(snapshot)
             if on_snapshot is not None:
                 on_snapshot(snapshot)
 
-        all_callbacks.append(snapshot_callback(probes, record, keep_weights=watch_weights))
+        all_callbacks.append(snapshot_callback(watched, record, keep_weights=watch_weights))
     started = time.perf_counter()
     history = model.fit(
         train_ds, validation_data=val_ds, epochs=settings.epochs, verbose=0, callbacks=all_callbacks, shuffle=False

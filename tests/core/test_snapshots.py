@@ -108,3 +108,22 @@ def test_the_shipped_history_rebuilds_the_model_at_any_epoch():
     picture[0, 6:22, 13:15] = 255  # a "1" that is none of the probes
     early, late = probe_activations(first, picture), probe_activations(last, picture)
     assert not np.allclose(early["conv2d_1"], late["conv2d_1"])
+
+
+def test_a_watch_keeps_chosen_layers_first_channels_and_shrinks_big_maps():
+    from cnn_core.learning.snapshots import Watch
+
+    rng = np.random.default_rng(0)
+    maps = {
+        "conv2d_1": rng.random((2, 148, 148, 32)),
+        "conv2d_4": rng.random((2, 15, 15, 128)),
+        "pool": rng.random((2, 7, 7, 8)),
+    }
+    kept = Watch(np.zeros((2, 150, 150, 3)), layers=("conv2d_1", "conv2d_4"), max_channels=16, max_side=37).keep(maps)
+    assert list(kept) == ["conv2d_1", "conv2d_4"]
+    assert kept["conv2d_1"].shape == (2, 37, 37, 16) and kept["conv2d_1"].dtype == np.float16
+    assert kept["conv2d_4"].shape == (2, 15, 15, 16)
+    odd = Watch(np.zeros((2, 150, 150, 3)), max_side=48).keep(maps)  # a ratio that is not a whole number
+    assert odd["conv2d_1"].shape == (2, 48, 48, 32)
+    # Area averaging: each kept cell is the mean of a 4x4 block of the original map.
+    np.testing.assert_allclose(kept["conv2d_1"][1, 2, 3, 5], maps["conv2d_1"][1, 8:12, 12:16, 5].mean(), atol=2e-3)

@@ -92,6 +92,13 @@ def test_a_zip_of_class_folders_trains_one_epoch_and_reaches_the_activation_page
     at.run()
     assert not at.exception and not at.error, run.error
     assert run.snapshot().status == "finished" and len(run.result.history["val_accuracy"]) == 1
+    # The cat was watched: epochs 0 and 1, its first and last conv maps, 16 channels, at most 48 a side.
+    assert [s.epoch for s in run.snapshots] == [0, 1]
+    assert {name: maps.shape for name, maps in run.snapshots[-1].activations.items()} == {
+        "conv2d_1": (1, 48, 48, 16),
+        "conv2d_4": (1, 15, 15, 16),
+    }
+    assert any("the cat's feature maps" in expander.label for expander in at.expander)
     entry = next(iter(at.session_state["session_models"].values()))
     assert entry.task == "folder" and entry.class_names == ["circles", "squares"]
     assert entry.input_shape == (150, 150, 3) and entry.path == run.result.model_path
