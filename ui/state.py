@@ -41,10 +41,12 @@ class SessionModel:
         input_shape=(28, 28, 1),
         history: dict | None = None,
         path: str | None = None,
+        caveat: str = "",
     ):
         self.name, self.task, self.path = name, task, path
         self.class_names, self.input_shape = list(class_names), tuple(input_shape)
         self.history = dict(history or {})
+        self.caveat = caveat  # "tiny data" or "near chance": said wherever the model is offered
         self._model, self._lock = model, threading.Lock()
         self._owner = sessions.session_id()
 

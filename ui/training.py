@@ -17,6 +17,7 @@ from cnn_core.figures.charts import confusion_figure, history_figure
 from cnn_core.figures.pictures import enlarge
 from cnn_core.learning.evaluation import history_to_csv
 from cnn_core.learning.progress import Snapshot
+from cnn_core.learning.quality import MIN_PER_CLASS, run_quality
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
 from ui import sessions, state
@@ -239,18 +240,20 @@ def register_model(run: TrainingRun, task: str) -> SessionModel | None:
     """Offer the run's trained model to this session's other pages (once per run)."""
     if run.result is None:
         return None
-    existing = session_models().get(run.name)
+    existing = session_models().get(run_title(run))
     if existing is not None and existing.path == run.result.model_path:
         return existing
     if run.result.model_path is None:
         return None
+    quality = run_quality(run.train_labels, run.num_classes, run.evaluation)
     entry = SessionModel(
-        name=run.name,
+        name=run_title(run),
         task=task,
         class_names=list(run.class_names),
         input_shape=run.result.input_shape,
         history=run.result.history,
         path=run.result.model_path,
+        caveat="tiny data" if quality.too_little_data else "near chance" if quality.near_chance else "",
     )
     add_session_model(entry)
     return entry
@@ -261,15 +264,18 @@ def results(run: TrainingRun, run_key: str) -> None:
     class_names = list(run.class_names)
     if run.error:
         st.error(f"Training failed: {run.error}")
-    if run.snapshot().status == "stopped":
-        snapshot = run.snapshot()
+    snapshot = run.snapshot()
+    if snapshot.status in ("stopped", "timed out"):
+        why = "by request" if snapshot.status == "stopped" else "at the server's time limit for one training"
         st.info(
-            f"Stopped by request in epoch {len(snapshot.epoch_points)} of {snapshot.epochs}. "
-            "The weights and the history up to that batch are kept."
+            f"Stopped {why} after {snapshot.epochs_done:.1f} of {snapshot.epochs} epochs. The weights and the "
+            "history up to that batch are kept; the last row of the history is a partial epoch."
         )
     if run.result is None:
         return
     evaluation = run.evaluation
+    for caveat in caveats(run):
+        st.warning(caveat)
     if evaluation is not None:
         wrong = evaluation.misclassified
         a, b, c = st.columns(3)
@@ -283,6 +289,38 @@ def results(run: TrainingRun, run_key: str) -> None:
         st.subheader("Misclassified test images")
         gallery(run.test_data[0], wrong[:GALLERY_SIZE], evaluation.predictions, evaluation.labels, class_names)
     downloads(run, run_key)
+
+
+def caveats(run: TrainingRun) -> list[str]:
+    """What the run's data and results do not allow a learner to conclude, in words (may be empty)."""
+    quality = run_quality(run.train_labels, run.num_classes, run.evaluation)
+    notes = []
+    if quality.too_little_data:
+        notes.append(
+            f"**Too little data:** the rarest class had only {quality.min_per_class:,} training examples "
+            f"(fewer than {MIN_PER_CLASS} per class). A convnet mostly memorises so few pictures, so do "
+            "not read much into these results; train on more."
+        )
+    if quality.near_chance:
+        what = (
+            "it gives the same answer for every test picture"
+            if quality.one_class
+            else f"that is about what always answering the commonest class gets ({quality.chance:.0%})"
+        )
+        notes.append(
+            f"**Near chance:** a test accuracy of {quality.accuracy:.0%}, and {what}: the model has not "
+            "learned to tell the classes apart yet."
+        )
+    return notes
+
+
+def run_title(run: TrainingRun) -> str:
+    """The run's name, saying how far it got when it ended early ("stopped after 1.4 of 3 epochs")."""
+    snapshot = run.snapshot()
+    planned = f"{snapshot.epochs} epoch{'s' * (snapshot.epochs != 1)}"
+    if snapshot.status in ("stopped", "timed out") and planned in run.name:
+        return run.name.replace(planned, f"stopped after {snapshot.epochs_done:.1f} of {planned}", 1)
+    return run.name
 
 
 def gallery(
@@ -316,7 +354,7 @@ def downloads(run: TrainingRun, run_key: str) -> None:
     )
     right.download_button(
         "Download the history (CSV)",
-        history_to_csv(run.result.history),
+        history_to_csv(run.result.history, run.snapshot().epochs_done),
         file_name=f"{stem}_history.csv",
         mime="text/csv",
         key=f"{run_key}_download_history",

@@ -120,19 +120,30 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, num_classes: int, ba
     )
 
 
-def history_to_csv(history: dict[str, list[float]]) -> str:
+def history_to_csv(history: dict[str, list[float]], epochs_done: float | None = None) -> str:
     """A Keras-style history as CSV text: one row per epoch, an ``epoch`` column first.
+
+    When ``epochs_done`` says the last epoch was cut short (a stopped run: 1.4 epochs), a
+    ``fraction_of_epoch`` column gives each row's share of a full epoch (1 for whole ones).
 
     >>> print(history_to_csv({"loss": [0.5, 0.25], "accuracy": [0.8, 0.9]}), end="")
     epoch,loss,accuracy
     1,0.5,0.8
     2,0.25,0.9
+    >>> print(history_to_csv({"loss": [0.5, 0.25]}, epochs_done=1.4), end="")
+    epoch,fraction_of_epoch,loss
+    1,1,0.5
+    2,0.4,0.25
     """
     keys = list(history)
     rows = max((len(values) for values in history.values()), default=0)
+    partial = epochs_done is not None and rows > 0 and epochs_done < rows - 1e-9
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["epoch", *keys])
+    writer.writerow(["epoch", *(["fraction_of_epoch"] if partial else []), *keys])
     for i in range(rows):
-        writer.writerow([i + 1, *(repr(history[key][i]) if i < len(history[key]) else "" for key in keys)])
+        share = []
+        if partial:
+            share = ["1" if i < rows - 1 else f"{epochs_done - (rows - 1):.3g}"]
+        writer.writerow([i + 1, *share, *(repr(history[key][i]) if i < len(history[key]) else "" for key in keys)])
     return out.getvalue()

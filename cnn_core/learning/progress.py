@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# A time-left estimate needs this much pace to go on: the first batches include the model's
+# tracing and the input pipeline's start, which would make it read like "36 min left".
+ETA_MIN_S = 3.0
+ETA_MIN_FRACTION = 0.02
 
 
 class ProgressSink(Protocol):
@@ -37,6 +41,7 @@ class Snapshot:
     elapsed_s: float
     batch_points: tuple = ()
     epoch_points: tuple = ()
+    first_report: tuple[float, float] | None = None  # (elapsed s, fraction) at the first batch report
 
     @property
     def fraction(self) -> float:
@@ -46,10 +51,24 @@ class Snapshot:
 
     @property
     def eta_s(self) -> float | None:
-        """Seconds left at the pace so far, or None before the first batch."""
-        if self.fraction <= 0.0 or self.status not in ("running",):
+        """Seconds left at the pace since the first batch report, or None while that means little.
+
+        The pace is measured from the first report on, so start-up (building the model, tracing)
+        does not count, and only once ``ETA_MIN_S`` and ``ETA_MIN_FRACTION`` of the run have passed.
+        """
+        if self.status != "running" or self.first_report is None:
             return None
-        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
+        since, done = self.elapsed_s - self.first_report[0], self.fraction - self.first_report[1]
+        if since < ETA_MIN_S or done < ETA_MIN_FRACTION:
+            return None
+        return since * (1.0 - self.fraction) / done
+
+    @property
+    def epochs_done(self) -> float:
+        """How many epochs the run has trained, a fraction for a stopped one (e.g. 1.4 of 3)."""
+        if self.steps_per_epoch == 0:
+            return 0.0
+        return min(float(self.epochs), self.epoch + self.step / self.steps_per_epoch)
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -72,6 +91,7 @@ class TrainingLog:
         self._ended = None
         self._batch_points: list = []
         self._epoch_points: list = []
+        self._first_report: tuple[float, float] | None = None
 
     def begin(self, epochs: int, steps_per_epoch: int) -> None:
         """Training starts: ``epochs`` of ``steps_per_epoch`` batches each."""
@@ -84,6 +104,9 @@ class TrainingLog:
         """``step`` batches of epoch ``epoch`` (0-based) are done; ``logs`` holds running means."""
         with self._lock:
             self._epoch, self._step = epoch, step
+            if self._first_report is None and self._started is not None:
+                total = max(self._epochs * self._steps, 1)
+                self._first_report = (time.monotonic() - self._started, (epoch * self._steps + step) / total)
             self._batch_points.append(
                 (epoch + step / max(self._steps, 1), logs.get("loss", math.nan), logs.get("accuracy", math.nan))
             )
@@ -97,6 +120,8 @@ class TrainingLog:
             self._batch_points.append((position, clean.get("loss", math.nan), clean.get("accuracy", math.nan)))
             if step >= self._steps:
                 self._epoch, self._step = epoch + 1, 0
+            else:
+                self._epoch, self._step = epoch, step  # stopped inside the epoch
 
     def finish(self, status: str) -> None:
         """Mark the run ended: "finished", "stopped" or "failed" (or "evaluating" on the way)."""
@@ -119,6 +144,7 @@ class TrainingLog:
                 elapsed,
                 tuple(self._batch_points),
                 tuple(self._epoch_points),
+                self._first_report,
             )
 
 

@@ -116,6 +116,11 @@ class TrainingRun:
         self._stop_requested = False
 
     @property
+    def train_labels(self):
+        """The labels the run learns from (for what its data allows to conclude)."""
+        return self._train_data[1]
+
+    @property
     def num_classes(self) -> int:
         """How many classes the model tells apart."""
         return len(self.class_names)

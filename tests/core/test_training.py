@@ -326,3 +326,32 @@ def test_train_mnist_script_is_reproducible(tmp_path):
     assert a.count_params() == 93_322
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_the_time_left_appears_only_once_the_pace_means_something(monkeypatch):
+    import cnn_core.learning.progress as progress
+
+    clock = {"now": 100.0}
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock["now"])
+    log = TrainingLog()
+    log.begin(epochs=2, steps_per_epoch=100)
+    clock["now"] = 130.0  # 30 s of start-up (tracing, the pipeline) before the first report
+    log.batch(0, 1, {"loss": 2.0})
+    assert log.snapshot().eta_s is None
+    clock["now"] = 131.0
+    log.batch(0, 20, {"loss": 1.0})
+    assert log.snapshot().eta_s is None  # only 1 s of pace so far
+    clock["now"] = 134.0
+    log.batch(0, 50, {"loss": 0.5})
+    # 49 batches in the 4 s since the first report: 150 left at that pace, not at the start-up's.
+    assert log.snapshot().eta_s == pytest.approx(4.0 * 150 / 49)
+
+
+def test_a_stopped_run_knows_how_far_it_got():
+    log = TrainingLog()
+    log.begin(epochs=3, steps_per_epoch=10)
+    log.epoch(0, 10, {"loss": 1.0})
+    log.batch(1, 4, {"loss": 0.5})
+    log.epoch(1, 4, {"loss": 0.5})  # stopped after 4 of its 10 batches
+    log.finish("stopped")
+    assert log.snapshot().epochs_done == pytest.approx(1.4)

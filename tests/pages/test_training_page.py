@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.data.mnist import load_mnist
+from cnn_core.learning.evaluation import history_to_csv
 from cnn_core.learning.runs import TrainingRun
 from tests.support.apptest import app_test, page_path, page_test
 from ui import sessions, state
@@ -167,9 +168,25 @@ def test_stop_button_stops_the_run_and_keeps_what_it_learned():
     run = finish(at)
     assert run.snapshot().status == "stopped" and run.result.stopped
     assert 1 <= len(run.result.history["loss"]) < 20
-    assert any("Stopped by request" in info.value for info in at.info)
-    assert run.name in at.session_state["session_models"]
+    done = run.snapshot().epochs_done
+    assert 0 < done < 20
+    assert any(f"Stopped by request after {done:.1f} of 20 epochs" in info.value for info in at.info)
+    # Named by what it did, here and wherever it is offered later.
+    title = run.name.replace("20 epochs", f"stopped after {done:.1f} of 20 epochs")
+    assert title != run.name and title in at.session_state["session_models"]
     assert "Test accuracy" in {m.label for m in at.metric}
+    # The history's CSV marks the last, partial epoch.
+    rows = history_to_csv(run.result.history, done).splitlines()
+    assert rows[0].startswith("epoch,fraction_of_epoch,") and rows[-1].split(",")[1] == f"{done % 1:.3g}"
+
+
+def test_a_run_on_two_digits_per_class_is_labelled_as_too_little_data():
+    at = start(configure(page(), size=23, epochs=1))  # 20 digits to learn from after the validation share
+    finish(at)
+    warnings = [w.value for w in at.warning]
+    assert any("Too little data" in w and "fewer than 50 per class" in w for w in warnings), warnings
+    entry = next(iter(at.session_state["session_models"].values()))
+    assert entry.caveat in ("tiny data", "near chance")
 
 
 def test_a_training_beyond_the_cap_waits_in_line_and_cancel_leaves_the_queue():
