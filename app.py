@@ -7,32 +7,34 @@ pages/ that draws widgets and calls ``cnn_core``, the engine that knows nothing 
 import streamlit as st
 
 from ui import resources, sessions, state
+from ui.i18n import _, language_switch
 
-st.set_page_config(page_title="CNN Lab", page_icon="🧮", layout="wide")
+st.set_page_config(page_title=_("CNN Lab"), page_icon="🧮", layout="wide")
 resources.freeze_after_imports()  # Once per process: keeps Streamlit's per-run collection cheap.
 sessions.track()  # The supervisor frees this session's data and files once the visitor is gone.
+language_switch()  # ?lang=ko, the sidebar switch, or the browser's language; English by default.
 for template, kind in state.budget_notices():
-    st.warning(template.format(kind=kind))
+    st.warning(_(template, kind=_(kind)))
 
 PAGES = {
-    "Start": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    _("Start"): [
+        st.Page("pages/home.py", title=_("Home"), icon="🏠", default=True),
     ],
-    "Concepts": [
-        st.Page("pages/convolution.py", title="Convolution", icon="🔲"),
-        st.Page("pages/padding.py", title="Padding", icon="🖼️"),
-        st.Page("pages/stride.py", title="Stride", icon="👣"),
-        st.Page("pages/pooling.py", title="Pooling", icon="🔽"),
+    _("Concepts"): [
+        st.Page("pages/convolution.py", title=_("Convolution"), icon="🔲"),
+        st.Page("pages/padding.py", title=_("Padding"), icon="🖼️"),
+        st.Page("pages/stride.py", title=_("Stride"), icon="👣"),
+        st.Page("pages/pooling.py", title=_("Pooling"), icon="🔽"),
     ],
-    "Practice": [
-        st.Page("pages/augmentation.py", title="Augmentation", icon="🔀"),
-        st.Page("pages/training.py", title="Train on MNIST", icon="📈"),
-        st.Page("pages/folder_training.py", title="Train on image folders", icon="🗂️"),
-        st.Page("pages/overfitting_lab.py", title="Overfitting lab", icon="⚖️"),
+    _("Practice"): [
+        st.Page("pages/augmentation.py", title=_("Augmentation"), icon="🔀"),
+        st.Page("pages/training.py", title=_("Train on MNIST"), icon="📈"),
+        st.Page("pages/folder_training.py", title=_("Train on image folders"), icon="🗂️"),
+        st.Page("pages/overfitting_lab.py", title=_("Overfitting lab"), icon="⚖️"),
     ],
-    "Inside the network": [
-        st.Page("pages/activations.py", title="Activation maps", icon="🔥"),
-        st.Page("pages/digits.py", title="Read my digit", icon="✍️"),
+    _("Inside the network"): [
+        st.Page("pages/activations.py", title=_("Activation maps"), icon="🔥"),
+        st.Page("pages/digits.py", title=_("Read my digit"), icon="✍️"),
     ],
 }
 

@@ -2,8 +2,10 @@
 
 The engine knows no session and no Streamlit: whoever shows a text passes the language. Texts are
 English templates with ``{name}`` fields; ``N_`` marks a template for extraction without
-translating it, ``translate`` renders it in a language. Catalogs are compiled ``.mo`` files under
-``locale/<language>/LC_MESSAGES/cnn_lab.mo``; a language without one reads English.
+translating it, ``translate`` renders it in a language and ``ntranslate`` picks the plural form.
+Catalogs are compiled ``.mo`` files, one per part of the app (``locale/<language>/LC_MESSAGES/
+<domain>.mo``, see ``scripts/catalogs.py``); every domain of a language is consulted, so a
+template can live in any of them. A language without catalogs reads English.
 
     >>> translate(N_("{count} filters"), "en", count=32)
     '32 filters'
@@ -15,10 +17,10 @@ import functools
 import gettext
 from pathlib import Path
 
-DOMAIN = "cnn_lab"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
 
 def N_(template: str) -> str:
@@ -26,20 +28,41 @@ def N_(template: str) -> str:
     return template
 
 
-@functools.cache
-def translation(language: str) -> gettext.NullTranslations:
-    """The catalog of ``language`` (one of ``LANGUAGES``); English is the templates themselves."""
+def check_language(language: str) -> str:
+    """``language`` itself when it is one of ``LANGUAGES``, else a ``ValueError`` naming them."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    return language
+
+
+@functools.cache
+def translation(language: str) -> gettext.NullTranslations:
+    """Every catalog of ``language`` chained into one; English is the templates themselves."""
+    check_language(language)
+    chain = gettext.NullTranslations()
     if language == DEFAULT_LANGUAGE:
-        return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+        return chain
+    for path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.mo")):
+        with path.open("rb") as file:
+            catalog = gettext.GNUTranslations(file)
+        catalog.add_fallback(chain)
+        chain = catalog
+    return chain
 
 
 def translate(template: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
     """``template`` in ``language``, its ``{fields}`` filled with ``params``."""
     text = translation(language).gettext(template)
     return text.format(**params) if params else text
+
+
+def ntranslate(singular: str, plural: str, n: int, language: str = DEFAULT_LANGUAGE, **params) -> str:
+    """The form of ``singular``/``plural`` that ``n`` takes in ``language`` (``{n}`` is filled in).
+
+    >>> ntranslate("{n} epoch", "{n} epochs", 1), ntranslate("{n} epoch", "{n} epochs", 3)
+    ('1 epoch', '3 epochs')
+    """
+    return translation(language).ngettext(singular, plural, n).format(n=n, **params)
 
 
 class LabError(ValueError):
@@ -65,3 +88,8 @@ class LabError(ValueError):
             for name, value in self.params.items()
         }
         return translate(self.template, language, **params)
+
+
+def error_message(error: BaseException, language: str = DEFAULT_LANGUAGE) -> str:
+    """What to show for ``error``: a ``LabError`` in ``language``, anything else as its own text."""
+    return error.message(language) if isinstance(error, LabError) else str(error)

@@ -89,6 +89,11 @@ SETTLE_JS = """
 """
 
 
+def _literal(node: ast.expr) -> str:
+    """The string of ``"Title"`` or of ``_("Title")`` (a translated title reads English here)."""
+    return node.args[0].value if isinstance(node, ast.Call) else node.value
+
+
 def app_pages() -> list[tuple[str, str]]:
     """(script path, sidebar title) of every ``st.Page("path", title=...)`` in app.py, in order."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
@@ -99,7 +104,7 @@ def app_pages() -> list[tuple[str, str]]:
     for call in calls:
         if getattr(call.func, "attr", getattr(call.func, "id", None)) == "Page":
             script = call.args[0].value
-            title = next((k.value.value for k in call.keywords if k.arg == "title"), None)
+            title = next((_literal(k.value) for k in call.keywords if k.arg == "title"), None)
             pages.append((script, title or Path(script).stem.replace("_", " ")))
     return pages
 

@@ -1,0 +1,78 @@
+"""Every page in Korean with ``?lang=ko`` and in English without it; the switch, the URL and the browser's language."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.support.apptest import ROOT, TIMEOUT, page_path, page_test
+from tests.support.browser import app_pages
+from tests.support.languages import has_hangul, untranslated, visible_texts
+
+PAGES = [Path(script).stem for script, _ in app_pages()]
+
+
+def _run(name: str, lang: str | None = None, **context) -> AppTest:
+    at = page_test(name)
+    if lang:
+        at.query_params["lang"] = lang
+    if context:
+        at.context = context
+    return at.run()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_in_korean_shows_no_english_prose(name):
+    at = _run(name, "ko")
+    assert not at.exception, at.exception
+    texts = visible_texts(at)
+    assert has_hangul(texts)
+    english = [f"{found!r} in {text[:90]!r}" for text in texts if (found := untranslated(text))]
+    assert not english, "English on the Korean page:\n" + "\n".join(english)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_without_a_language_is_english(name):
+    at = _run(name)
+    assert not at.exception, at.exception
+    texts = visible_texts(at)
+    assert texts and not has_hangul([t for t in texts if "한국어" not in t]), [t for t in texts if has_hangul([t])]
+
+
+def test_browser_language_korean_picks_korean():
+    at = _run("home", locale="ko-KR")
+    assert has_hangul(visible_texts(at))
+    at = _run("home", locale="en-GB")
+    assert not has_hangul(visible_texts(at))
+
+
+def test_url_language_wins_over_the_browser():
+    at = _run("home", "en", locale="ko-KR")
+    assert not has_hangul(visible_texts(at))
+
+
+def test_switch_keeps_the_choice_and_writes_the_url():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert "lang" not in at.query_params
+    at.sidebar.radio(key="language_switch").set_value("ko").run()
+    assert at.query_params["lang"] == ["ko"] or at.query_params["lang"] == "ko"
+    assert has_hangul(visible_texts(at))
+    at.switch_page(page_path("padding")).run()  # The choice stays for the session's other pages.
+    assert has_hangul(visible_texts(at))
+    at.sidebar.radio(key="language_switch").set_value("en").run()
+    assert "lang" not in at.query_params
+    assert not has_hangul([t for t in visible_texts(at) if "한국어" not in t])
+
+
+def test_an_engine_error_is_shown_in_korean():
+    """An empty upload on the Convolution page: cnn_core's refusal, translated at the page."""
+    from cnn_core.i18n import translate
+    from tests.support.hostile_files import Upload
+
+    at = page_test("convolution", conv_source="upload")
+    at.query_params["lang"] = "ko"
+    at.run()
+    at.file_uploader(key="conv_upload").set_value(tuple(Upload("빈.png", b"", "image/png"))).run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and translate("The file is empty.", "ko") in errors[0], errors
+    assert has_hangul(errors) and "The file is empty." not in errors[0]

@@ -1,0 +1,97 @@
+"""The visitor's language on every page: ``_`` translates, ``language_switch`` chooses.
+
+The language comes from, in order: ``?lang=ko`` / ``?lang=en`` in the URL, the sidebar switch
+(kept in the session and written back to the URL, so a copied link opens in the same language),
+and the browser's language (``st.context.locale``) when it is Korean. English is the default and
+never appears in the URL. Pages call ``_("template {name}", name=...)`` for every visible text and
+``error_text(exc)`` for an engine error; numbers go through ``number`` and ``percent``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from babel.numbers import format_decimal, format_percent
+
+from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, N_, error_message, ntranslate, translate
+
+__all__ = ["N_", "_", "error_text", "language", "language_switch", "ngettext", "number", "percent"]
+
+LANGUAGE_KEY = "language"  # session_state: the language chosen for this session
+SWITCH_KEY = "language_switch"
+BABEL_LOCALES = {"en": "en_US", "ko": "ko_KR"}
+
+
+def _from_url() -> str | None:
+    asked = st.query_params.get("lang")
+    return asked if asked in LANGUAGES else None
+
+
+def _from_browser() -> str | None:
+    try:
+        locale = st.context.locale or ""
+    except Exception:  # No browser context (a bare script run): fall back to English.
+        return None
+    return "ko" if locale.lower().startswith("ko") else None
+
+
+def language() -> str:
+    """The language of this page run: the URL's, else the session's, else the browser's, else English."""
+    asked = _from_url()
+    if asked is not None:
+        st.session_state[LANGUAGE_KEY] = asked
+        return asked
+    chosen = st.session_state.get(LANGUAGE_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    return _from_browser() or DEFAULT_LANGUAGE
+
+
+def _(template: str, **params) -> str:
+    """``template`` in the visitor's language, its ``{fields}`` filled with ``params``."""
+    return translate(template, language(), **params)
+
+
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    """The plural form for ``n`` in the visitor's language; ``{n}`` is filled in."""
+    return ntranslate(singular, plural, n, language(), **params)
+
+
+def error_text(error: BaseException) -> str:
+    """An engine error's message in the visitor's language."""
+    return error_message(error, language())
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """``value`` with the language's grouping and ``decimals`` digits after the point."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=BABEL_LOCALES[language()])
+
+
+def percent(fraction: float, decimals: int = 1) -> str:
+    """``fraction`` (0.5 = 50%) as a percentage in the language's style."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return format_percent(fraction, format=pattern, locale=BABEL_LOCALES[language()])
+
+
+def _switched() -> None:
+    chosen = st.session_state[SWITCH_KEY]
+    st.session_state[LANGUAGE_KEY] = chosen
+    if chosen == DEFAULT_LANGUAGE:
+        st.query_params.pop("lang", None)
+    else:
+        st.query_params["lang"] = chosen
+
+
+def language_switch() -> str:
+    """A sidebar switch between the languages; returns the language of this run."""
+    current = language()
+    st.session_state[SWITCH_KEY] = current
+    st.sidebar.radio(
+        "Language / 언어",
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.get,
+        horizontal=True,
+        key=SWITCH_KEY,
+        on_change=_switched,
+    )
+    return current
