@@ -52,6 +52,7 @@ DOMAINS = {
         "pages/overfitting_lab.py",
         "ui/training.py",
         "ui/epochs.py",
+        "ui/state.py",
         "cnn_core/learning/*.py",
         "cnn_core/figures/charts.py",
         "cnn_core/data/*.py",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from google.protobuf.message import Message
 
@@ -70,6 +71,13 @@ KEPT = {
     "streamlit",
     "url",
     "chelsea",
+}
+# Each part of the app may add names of its own, one per line, in kept_words/<domain>.txt.
+KEPT |= {
+    line.strip().lower()
+    for path in (Path(__file__).parent / "kept_words").glob("*.txt")
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 }
 CODE = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|https?://\S+|\{[^{}]*\}|<[^>]+>", re.S)
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
