@@ -12,29 +12,42 @@ from pathlib import Path
 
 import streamlit as st
 
+from cnn_core.i18n import N_
+from ui.i18n import _
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
 SHIPPED_MODELS = {
-    "mnist_convnet": "MNIST convnet (seed recipe, shipped)",
-    "mnist_convnet_augmented": "MNIST convnet with augmentation (shipped)",
+    "mnist_convnet": N_("MNIST convnet (seed recipe, shipped)"),
+    "mnist_convnet_augmented": N_("MNIST convnet with augmentation (shipped)"),
 }
 
 
-@st.cache_resource(show_spinner="Loading MNIST...")
 def mnist():
     """The bundled MNIST arrays, mapped once per server from files its training workers map too."""
+    with st.spinner(_("Loading MNIST...")):
+        return _mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def _mnist():
     from cnn_core.data.mnist import load_mnist
 
     return load_mnist(mapped=True)
 
 
-@st.cache_resource(show_spinner="Loading the model (TensorFlow starts on first use)...")
 def shipped_model(name: str):
     """A model shipped in models/, loaded once per server and shared read-only."""
-    import keras
-
     if name not in SHIPPED_MODELS:
         raise ValueError(f"unknown shipped model {name!r}; choose one of {sorted(SHIPPED_MODELS)}")
+    with st.spinner(_("Loading the model (TensorFlow starts on first use)...")):
+        return _shipped_model(name)
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_model(name: str):
+    import keras
+
     model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
     freeze_long_lived_objects()
     return model

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.vision import images
+from ui.i18n import _, error_text
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 
@@ -18,7 +19,7 @@ def image_upload(label: str, key: str, mode: str = "RGB", max_side: int = 1024, 
     try:
         return _decode_upload(uploaded.getvalue(), mode, max_side)
     except images.ImageError as exc:
-        st.error(f"Could not use **{uploaded.name}**: {exc}")
+        st.error(_("Could not use **{name}**: {reason}", name=uploaded.name, reason=error_text(exc)))
         return None
 
 
@@ -30,4 +31,4 @@ def _decode_upload(data: bytes, mode: str, max_side: int) -> np.ndarray:
 
 def show_error(exc: Exception) -> None:
     """Show a ValueError from cnn_core as a page message instead of a traceback."""
-    st.error(str(exc))
+    st.error(error_text(exc))

@@ -13,12 +13,14 @@ PAGES = [Path(script).stem for script, _ in app_pages()]
 
 
 def _run(name: str, lang: str | None = None, **context) -> AppTest:
-    at = page_test(name)
+    """The page reached through app.py (its links resolve there), in ``lang`` and the browser ``context``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if lang:
         at.query_params["lang"] = lang
     if context:
         at.context = context
-    return at.run()
+    at.run()
+    return at.switch_page(page_path(name)).run()
 
 
 @pytest.mark.parametrize("name", PAGES)
