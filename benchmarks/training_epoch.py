@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cnn_core.data.mnist import load_mnist, subset
+from cnn_core.learning import train as train_module
 from cnn_core.learning.models import build_mnist_convnet
 from cnn_core.learning.train import train
 
@@ -67,7 +68,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="epochs to train; the first is reported apart")
     parser.add_argument("--train-size", type=int, default=60000, help="training digits (default: all 60,000)")
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=None,
+        help="batches per call into the compiled step (default: the engine's STEPS_PER_EXECUTION)",
+    )
     args = parser.parse_args()
+    if args.steps_per_execution is not None:
+        train_module.STEPS_PER_EXECUTION = args.steps_per_execution
+    print(f"steps_per_execution: {train_module.STEPS_PER_EXECUTION}; load average: {os.getloadavg()}", flush=True)
 
     import keras
 

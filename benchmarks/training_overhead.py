@@ -37,7 +37,7 @@ from cnn_core.learning.models import build_mnist_convnet
 from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.progress import TrainingLog
 from cnn_core.learning.settings import make_optimizer
-from cnn_core.learning.train import train
+from cnn_core.learning.train import STEPS_PER_EXECUTION, train
 from ui.training import POLL_S
 
 TARGET_RATIO = 1.03
@@ -62,7 +62,10 @@ def plain_fit(initial_weights, data, epochs: int) -> list[float]:
     model = build_mnist_convnet()
     model.set_weights(initial_weights)
     model.compile(
-        optimizer=make_optimizer("rmsprop", 1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        optimizer=make_optimizer("rmsprop", 1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,  # the same compiled step as the app's
     )
     dataset = make_dataset(*data, 64, shuffle=True, seed=0, input_shape=(28, 28, 1))
     times: list[float] = []

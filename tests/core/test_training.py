@@ -126,30 +126,34 @@ def test_one_epoch_on_a_small_subset_beats_chance_and_matches_keras_evaluate(mni
 
 
 def test_stop_ends_training_after_the_current_batch_and_keeps_weights_and_history(mnist):
+    """Keras reports batches once per compiled call (STEPS_PER_EXECUTION of them); Stop acts at the next report."""
     import keras
+
+    from cnn_core.learning.train import STEPS_PER_EXECUTION
 
     (x, y), _ = mnist
     stop = threading.Event()
     seen = []
 
-    class StopAtThirdBatch(keras.callbacks.Callback):
+    class StopAtFirstReport(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             seen.append(batch)
-            if batch == 2:
-                stop.set()
+            stop.set()
 
     model = small_convnet()
     before = [w.copy() for w in model.get_weights()]
     log = TrainingLog()
     result = train(
-        model, (x[:2000], y[:2000]), epochs=3, batch_size=50, progress=log, stop=stop, callbacks=[StopAtThirdBatch()]
+        model, (x[:2000], y[:2000]), epochs=3, batch_size=50, progress=log, stop=stop, callbacks=[StopAtFirstReport()]
     )
-    assert seen == [0, 1, 2]
+    assert seen == [STEPS_PER_EXECUTION - 1]  # one report: the first call ran its 16 batches, then training ended
     assert result.stopped and result.model is model
     assert len(result.history["loss"]) == 1
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     position, logs = log.snapshot().epoch_points[-1]
-    assert position == pytest.approx(3 / 40) and logs["loss"] == pytest.approx(result.history["loss"][0])
+    assert position == pytest.approx(STEPS_PER_EXECUTION / 40) and logs["loss"] == pytest.approx(
+        result.history["loss"][0]
+    )
 
 
 def test_train_runs_under_mirrored_strategy_with_two_cpu_replicas():
