@@ -74,7 +74,7 @@ st.markdown(
     )
 )
 left, right = st.columns(2)
-preset = left.selectbox(_("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=_)
+preset = left.selectbox(_("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS))
 photo_k = right.radio(
     _("Kernel size"), KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
 )

@@ -11,6 +11,7 @@ from ui.players import pool_player
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+PHOTO_FILTERS = ("vertical edge", "horizontal edge", "sharpen", "random")
 MODES = {"max": N_("max"), "average": N_("average")}
 POOLED = {"max": N_("max pooled: {height}×{width}"), "average": N_("average pooled: {height}×{width}")}
 PHOTO_POOLED = {"max": N_("max pooled {height}×{width}"), "average": N_("average pooled {height}×{width}")}
@@ -35,7 +36,7 @@ x = picked[0]
 
 st.subheader(_("2. Pooling window"))
 cols = st.columns(4)
-mode = cols[0].radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=lambda m: _(MODES[m]))
+mode = cols[0].radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES))
 pool_size = cols[1].slider(_("Pool size"), 1, 4, 2, key="pool_size")
 strides = cols[2].slider(_("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."))
 padding = cols[3].radio(
@@ -73,9 +74,9 @@ st.markdown(
 )
 preset = st.selectbox(
     _("Filter of the feature map"),
-    ("vertical edge", "horizontal edge", "sharpen", "random"),
+    PHOTO_FILTERS,
     key="pool_photo_filter",
-    format_func=_,
+    format_func=ui.labels(PHOTO_FILTERS),
 )
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
 kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -44,14 +46,23 @@ RGB = ["R", "G", "B"]
 DEFAULT_FILTERS = ("cross (textbook)", "vertical edge", "horizontal edge", "sharpen")
 
 
+def labels(templates) -> Callable[[object], str]:
+    """A ``format_func`` showing each option as its template (a mapping, or the options themselves)
+    in this run's language.
+
+    The labels are translated now, not when called: AppTest calls a ``format_func`` after the run,
+    where no session (and so no language) is at hand.
+    """
+    pairs = templates.items() if isinstance(templates, dict) else ((option, option) for option in templates)
+    return {option: _(template) for option, template in pairs}.get
+
+
 def pick_input(
     key: str, sources=tuple(SOURCES), default_grid: np.ndarray = CLASSIC_GRID, allow_color: bool = True
 ) -> tuple[np.ndarray, list[str]] | None:
     """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
     left, right = st.columns([2, 1])
-    source = left.radio(
-        _("Input"), sources, format_func=lambda name: _(SOURCES[name]), horizontal=True, key=f"{key}_source"
-    )
+    source = left.radio(_("Input"), sources, format_func=labels(SOURCES), horizontal=True, key=f"{key}_source")
     if source == "mnist":
         return _mnist_input(key)
     channels = 1
@@ -61,7 +72,7 @@ def pick_input(
             (1, 3),
             horizontal=True,
             key=f"{key}_channels",
-            format_func=lambda c: _("1 (grayscale)") if c == 1 else _("3 (R, G, B)"),
+            format_func=labels({1: N_("1 (grayscale)"), 3: N_("3 (R, G, B)")}),
         )
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
@@ -203,7 +214,7 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
                 PRESETS,
                 key=f"{key}_preset_{f}",
                 index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
-                format_func=_,
+                format_func=labels(PRESETS),
             )
             biases.append(right.number_input(_("Bias"), -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
             default = preset_kernel(preset, size, len(channel_names), seed=f)
@@ -245,7 +256,7 @@ def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
         index=options.index(default),
         horizontal=True,
         key=f"{key}_padding",
-        format_func=lambda option: _("explicit p") if option == "explicit p" else option,
+        format_func=labels({"valid": "valid", "same": "same", "explicit p": N_("explicit p")}),
         help=_(
             "valid: no padding. same: Keras pads so that output = ceil(input / stride). "
             "explicit p: p zeros on every side."
