@@ -9,23 +9,29 @@ from cnn_core.ops.kernels import KERNEL_SIZES, preset_kernel
 from cnn_core.ops.shapes import conv_output_size, padding_amounts
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
+from ui.i18n import _, language, number
 
-st.title("Padding")
+# The presets of the photo example, in the order shown.
+PHOTO_KERNELS = ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen")
+
+st.title(_("Padding"))
 st.markdown(
-    "Without padding (**valid**) a k×k window fits only i − k + 1 times across an input of size i, "
-    "so every layer shrinks the map by k − 1 and the border pixels are seen by fewer windows than "
-    "the centre. **Zero padding** adds rows and columns of zeros around the input first. Keras's "
-    "**same** adds just enough that the output is ⌈i / s⌉ (for stride 1, the same size as the "
-    "input): k − 1 zeros in total per axis, and when that number is odd the extra zero goes to the "
-    "bottom and the right. An **explicit p** adds p zeros on every side, as in the formula "
-    "o = ⌊(i + 2p − k) / s⌋ + 1."
+    _(
+        "Without padding (**valid**) a k×k window fits only i − k + 1 times across an input of size i, "
+        "so every layer shrinks the map by k − 1 and the border pixels are seen by fewer windows than "
+        "the centre. **Zero padding** adds rows and columns of zeros around the input first. Keras's "
+        "**same** adds just enough that the output is ⌈i / s⌉ (for stride 1, the same size as the "
+        "input): k − 1 zeros in total per axis, and when that number is odd the extra zero goes to the "
+        "bottom and the right. An **explicit p** adds p zeros on every side, as in the formula "
+        "o = ⌊(i + 2p − k) / s⌋ + 1."
+    )
 )
 
-st.subheader("1. Pad a small input")
+st.subheader(_("1. Pad a small input"))
 left, middle, right = st.columns(3)
-size = left.slider("Input size i", 2, 10, 5, key="pad_size")
-kernel_size = middle.slider("Kernel size k", 1, 6, 3, key="pad_kernel", help="Even sizes show the uneven split.")
-strides = right.slider("Stride s", 1, 3, 1, key="pad_strides")
+size = left.slider(_("Input size i"), 2, 10, 5, key="pad_size")
+kernel_size = middle.slider(_("Kernel size k"), 1, 6, 3, key="pad_kernel", help=_("Even sizes show the uneven split."))
+strides = right.slider(_("Stride s"), 1, 3, 1, key="pad_strides")
 padding = ui.padding_picker("pad", default="same")
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="kernel")
 if shape is not None:
@@ -33,39 +39,44 @@ if shape is not None:
     top, bottom, lft, rgt = pads = seen.pads
     padded = pad_input(ui.example_grid(size, size)[:, :, None], kernel_size, strides, padding)[:, :, 0]
     first, last = ((*corner, kernel_size, kernel_size) for corner in (seen.corners[0], seen.corners[-1]))
-    figure = padded_figure(
-        padded, pads, windows=[first, last], title=f"{size}×{size} input → {padded.shape[0]}×{padded.shape[1]} padded"
-    )
+    title = _("{size}×{size} input → {height}×{width} padded", size=size, height=padded.shape[0], width=padded.shape[1])
+    figure = padded_figure(padded, pads, windows=[first, last], title=title, language=language())
     st.plotly_chart(figure, theme=None, key="pad_figure")
     st.caption(
-        f"Zeros added: {top} on top, {bottom} at the bottom, {lft} on the left, {rgt} on the right (blue). "
-        "The bold window is the first position, the thin one the last; the dashed line is the real input."
+        _(
+            "Zeros added: {top} on top, {bottom} at the bottom, {left} on the left, {right} on the right (blue). "
+            "The bold window is the first position, the thin one the last; the dashed line is the real input.",
+            top=top,
+            bottom=bottom,
+            left=lft,
+            right=rgt,
+        )
     )
 
-st.markdown("**The same input and kernel with each kind of padding:**")
-rows = ["| padding | zeros per side (before, after) | output size |", "|---|---|---|"]
+st.markdown(_("**The same input and kernel with each kind of padding:**"))
+rows = [_("| padding | zeros per side (before, after) | output size |"), "|---|---|---|"]
 for option in ("valid", "same", 1, 2):
     try:
         out = conv_output_size(size, kernel_size, strides, option)
         amounts = padding_amounts(size, kernel_size, strides, option)
         rows.append(f"| {option!r} | {amounts} | {out} × {out} |")
     except ValueError:
-        rows.append(f"| {option!r} | – | the window does not fit |")
+        rows.append(_("| {padding} | – | the window does not fit |", padding=repr(option)))
 st.markdown("\n".join(rows))
 
-st.subheader("2. Border effects on a real photo")
+st.subheader(_("2. Border effects on a real photo"))
 st.markdown(
-    "Zeros are not neutral. A blur next to the border averages real pixels with padded zeros, so "
-    "with **same** padding the outer rows and columns come out darker; an edge filter sees a jump "
-    "from the photo to zero and draws a frame that is not in the photo. **valid** avoids this by "
-    "dropping those positions, at the price of a smaller output."
+    _(
+        "Zeros are not neutral. A blur next to the border averages real pixels with padded zeros, so "
+        "with **same** padding the outer rows and columns come out darker; an edge filter sees a jump "
+        "from the photo to zero and draws a frame that is not in the photo. **valid** avoids this by "
+        "dropping those positions, at the price of a smaller output."
+    )
 )
 left, right = st.columns(2)
-preset = left.selectbox(
-    "Kernel", ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen"), key="pad_photo_kernel"
-)
+preset = left.selectbox(_("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS))
 photo_k = right.radio(
-    "Kernel size", KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
+    _("Kernel size"), KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
 )
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
 kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
@@ -76,19 +87,25 @@ st.plotly_chart(
     images_figure(
         [photo[:, :, 0], valid, same],
         [
-            f"photo {photo.shape[0]}×{photo.shape[1]}",
+            _("photo {height}×{width}", height=photo.shape[0], width=photo.shape[1]),
             f"valid: {valid.shape[0]}×{valid.shape[1]}",
             f"same: {same.shape[0]}×{same.shape[1]}",
         ],
         zmin=0.0 if sums_to_one else None,
         zmax=1.0 if sums_to_one else None,
+        language=language(),
     ),
     theme=None,
     key="pad_photo",
 )
 inner = photo_k // 2
 st.caption(
-    f"Mean of the top row of the 'same' output: {same[0].mean():.3f}; of row {inner}, the first row "
-    f"whose windows stay inside the photo: {same[inner].mean():.3f}. The photo's own top row: "
-    f"{photo[0, :, 0].mean():.3f}."
+    _(
+        "Mean of the top row of the 'same' output: {top}; of row {inner}, the first row whose windows stay "
+        "inside the photo: {inside}. The photo's own top row: {photo}.",
+        top=number(same[0].mean(), 3),
+        inner=inner,
+        inside=number(same[inner].mean(), 3),
+        photo=number(photo[0, :, 0].mean(), 3),
+    )
 )

@@ -6,37 +6,44 @@ import streamlit as st
 from cnn_core.figures.grids import grid_figure, images_figure
 from cnn_core.ops.kernels import preset_kernel
 from ui import concept as ui
+from ui.i18n import N_, _, language, number
 from ui.players import pool_player
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+PHOTO_FILTERS = ("vertical edge", "horizontal edge", "sharpen", "random")
+MODES = {"max": N_("max"), "average": N_("average")}
+POOLED = {"max": N_("max pooled: {height}×{width}"), "average": N_("average pooled: {height}×{width}")}
+PHOTO_POOLED = {"max": N_("max pooled {height}×{width}"), "average": N_("average pooled {height}×{width}")}
 
-st.title("Pooling")
+st.title(_("Pooling"))
 st.markdown(
-    "A pooling layer slides a window over each feature map, like a convolution, but it has **no "
-    "weights**: **max pooling** keeps the largest value in the window, **average pooling** the mean. "
-    "The usual choice, and the seed's `MaxPooling2D((2, 2))`, is a 2×2 window with stride 2, which "
-    "halves the height and the width. Fewer numbers make the next layers cheaper, each of their "
-    "windows then covers a larger part of the image (the spatial hierarchy), and a feature that "
-    "moves by a pixel often still wins the same max. Each channel is pooled on its own."
+    _(
+        "A pooling layer slides a window over each feature map, like a convolution, but it has **no "
+        "weights**: **max pooling** keeps the largest value in the window, **average pooling** the mean. "
+        "The usual choice, and the seed's `MaxPooling2D((2, 2))`, is a 2×2 window with stride 2, which "
+        "halves the height and the width. Fewer numbers make the next layers cheaper, each of their "
+        "windows then covers a larger part of the image (the spatial hierarchy), and a feature that "
+        "moves by a pixel often still wins the same max. Each channel is pooled on its own."
+    )
 )
 
-st.subheader("1. Input")
+st.subheader(_("1. Input"))
 picked = ui.pick_input("pool", sources=("grid", "mnist"), default_grid=POOL_GRID, allow_color=False)
 if picked is None:
     st.stop()
 x = picked[0]
 
-st.subheader("2. Pooling window")
+st.subheader(_("2. Pooling window"))
 cols = st.columns(4)
-mode = cols[0].radio("Mode", ("max", "average"), key="pool_mode")
-pool_size = cols[1].slider("Pool size", 1, 4, 2, key="pool_size")
-strides = cols[2].slider("Stride", 1, 4, 2, key="pool_strides", help="Keras's default stride is the pool size.")
+mode = cols[0].radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES))
+pool_size = cols[1].slider(_("Pool size"), 1, 4, 2, key="pool_size")
+strides = cols[2].slider(_("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."))
 padding = cols[3].radio(
-    "Padding",
+    _("Padding"),
     ("valid", "same"),
     key="pool_padding",
-    help="With 'same', padded cells are left out: never the max, not counted in the mean.",
+    help=_("With 'same', padded cells are left out: never the max, not counted in the mean."),
 )
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
@@ -46,24 +53,30 @@ pooled = ui.pool2d(x, pool_size, strides, padding, mode)
 st.plotly_chart(
     grid_figure(
         pooled[:, :, 0],
-        title=f"{mode} pooled: {pooled.shape[0]}×{pooled.shape[1]}",
+        title=_(POOLED[mode], height=pooled.shape[0], width=pooled.shape[1]),
         colorscale="gray",
         zmin=float(x.min()),
         zmax=float(x.max()),
+        language=language(),
     ),
     theme=None,
     key="pool_result",
 )
 
-st.subheader("3. Downsampling a real feature map")
+st.subheader(_("3. Downsampling a real feature map"))
 st.markdown(
-    "The seed's cats-vs-dogs convnet starts with `Conv2D(32, (3, 3), activation='relu')` on a "
-    "150×150×3 photo, which gives 148×148 feature maps, then `MaxPooling2D((2, 2))`, which gives "
-    "74×74. Here is one such feature map of the cat photo (one filter, after ReLU), pooled with the "
-    "settings above."
+    _(
+        "The seed's cats-vs-dogs convnet starts with `Conv2D(32, (3, 3), activation='relu')` on a "
+        "150×150×3 photo, which gives 148×148 feature maps, then `MaxPooling2D((2, 2))`, which gives "
+        "74×74. Here is one such feature map of the cat photo (one filter, after ReLU), pooled with the "
+        "settings above."
+    )
 )
 preset = st.selectbox(
-    "Filter of the feature map", ("vertical edge", "horizontal edge", "sharpen", "random"), key="pool_photo_filter"
+    _("Filter of the feature map"),
+    PHOTO_FILTERS,
+    key="pool_photo_filter",
+    format_func=ui.labels(PHOTO_FILTERS),
 )
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
 kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
@@ -75,17 +88,22 @@ if small is not None:
         images_figure(
             [feature_map[:, :, 0], downsampled[:, :, 0]],
             [
-                f"feature map {feature_map.shape[0]}×{feature_map.shape[1]}",
-                f"{mode} pooled {downsampled.shape[0]}×{downsampled.shape[1]}",
+                _("feature map {height}×{width}", height=feature_map.shape[0], width=feature_map.shape[1]),
+                _(PHOTO_POOLED[mode], height=downsampled.shape[0], width=downsampled.shape[1]),
             ],
             colorscale="Viridis",
             zmin=0.0,
             zmax=float(feature_map.max()) or 1.0,
+            language=language(),
         ),
         theme=None,
         key="pool_photo",
     )
     st.caption(
-        f"{feature_map.size:,} numbers become {downsampled.size:,}. Both are computed in one go by "
-        "`cnn_core.conv2d` and `cnn_core.pool2d`, which match Keras's `Conv2D` and pooling layers."
+        _(
+            "{before} numbers become {after}. Both are computed in one go by `cnn_core.conv2d` and "
+            "`cnn_core.pool2d`, which match Keras's `Conv2D` and pooling layers.",
+            before=number(feature_map.size),
+            after=number(downsampled.size),
+        )
     )

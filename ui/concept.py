@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from cnn_core.ops import sliding
-from cnn_core.ops.formulas import output_size_latex
+from cnn_core.ops.formulas import output_size_lines
 from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_grid, parse_grid, preset_kernel
 from cnn_core.ops.shapes import output_shape
 from cnn_core.vision.images import load_sample_photo, resize
+from ui.i18n import N_, _, error_text, language
 from ui.resources import mnist
 from ui.uploads import image_upload
 
@@ -34,13 +37,24 @@ CLASSIC_GRID = np.array(
     ]
 )
 SOURCES = {
-    "grid": "Small grid (editable)",
-    "mnist": "MNIST digit",
-    "photo": "Sample photo (Chelsea the cat)",
-    "upload": "Upload an image",
+    "grid": N_("Small grid (editable)"),
+    "mnist": N_("MNIST digit"),
+    "photo": N_("Sample photo (Chelsea the cat)"),
+    "upload": N_("Upload an image"),
 }
 RGB = ["R", "G", "B"]
 DEFAULT_FILTERS = ("cross (textbook)", "vertical edge", "horizontal edge", "sharpen")
+
+
+def labels(templates) -> Callable[[object], str]:
+    """A ``format_func`` showing each option as its template (a mapping, or the options themselves)
+    in this run's language.
+
+    The labels are translated now, not when called: AppTest calls a ``format_func`` after the run,
+    where no session (and so no language) is at hand.
+    """
+    pairs = templates.items() if isinstance(templates, dict) else ((option, option) for option in templates)
+    return {option: _(template) for option, template in pairs}.get
 
 
 def pick_input(
@@ -48,40 +62,44 @@ def pick_input(
 ) -> tuple[np.ndarray, list[str]] | None:
     """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
     left, right = st.columns([2, 1])
-    source = left.radio("Input", sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_source")
+    source = left.radio(_("Input"), sources, format_func=labels(SOURCES), horizontal=True, key=f"{key}_source")
     if source == "mnist":
         return _mnist_input(key)
     channels = 1
     if allow_color:
         channels = right.radio(
-            "Channels",
+            _("Channels"),
             (1, 3),
             horizontal=True,
             key=f"{key}_channels",
-            format_func=lambda c: "1 (grayscale)" if c == 1 else "3 (R, G, B)",
+            format_func=labels({1: N_("1 (grayscale)"), 3: N_("3 (R, G, B)")}),
         )
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
-        return None if image is None else (image, RGB if channels == 3 else ["input"])
-    names = RGB if channels == 3 else ["gray"]
+        return None if image is None else (image, RGB if channels == 3 else [_("input")])
+    names = RGB if channels == 3 else [_("gray")]
     height = st.slider(
-        "Downscale to this many pixels tall",
+        _("Downscale to this many pixels tall"),
         *PHOTO_SIZES,
         16,
         key=f"{key}_photo_height",
-        help="Every output cell is one animation step, so small inputs animate best.",
+        help=_("Every output cell is one animation step, so small inputs animate best."),
     )
     mode = "L" if channels == 1 else "RGB"
     if source == "photo":
         return _photo(height, mode), names
-    uploaded = image_upload("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)", key=f"{key}_upload", mode=mode, max_side=512)
+    label = _("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)")
+    uploaded = image_upload(label, key=f"{key}_upload", mode=mode, max_side=512)
     if uploaded is None:
-        st.info("Until a readable image is uploaded, the sample photo stands in.")
+        st.info(_("Until a readable image is uploaded, the sample photo stands in."))
         return _photo(height, mode), names
     if max(uploaded.shape[:2]) > MAX_ASPECT * min(uploaded.shape[:2]):
         st.info(
-            f"This picture is more than {MAX_ASPECT} times as wide as tall (or as tall as wide); it is "
-            f"squeezed to at most {MAX_ASPECT}:1 so that the input stays small."
+            _(
+                "This picture is more than {aspect} times as wide as tall (or as tall as wide); it is "
+                "squeezed to at most {aspect}:1 so that the input stays small.",
+                aspect=MAX_ASPECT,
+            )
         )
     return _scaled(uploaded, height), names
 
@@ -94,22 +112,24 @@ def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
     try:
         return parse_grid(edited.to_numpy().tolist())
     except GridError as exc:
-        st.error(f"{label}: {exc}. Type a number such as 2, -0.5 or 1/9.")
+        st.error(_("{grid}: {reason}. Type a number such as 2, -0.5 or 1/9.", grid=label, reason=error_text(exc)))
         return None
 
 
 def _grid_input(key: str, default_grid: np.ndarray, channels: int) -> np.ndarray | None:
-    left, right, _ = st.columns([1, 1, 2])
-    rows = left.number_input("Rows", 2, 12, default_grid.shape[0], key=f"{key}_rows")
-    cols = right.number_input("Columns", 2, 12, default_grid.shape[1], key=f"{key}_cols")
+    left, right, _spare = st.columns([1, 1, 2])
+    rows = left.number_input(_("Rows"), 2, 12, default_grid.shape[0], key=f"{key}_rows")
+    cols = right.number_input(_("Columns"), 2, 12, default_grid.shape[1], key=f"{key}_cols")
     grids = []
     for c, column in enumerate(st.columns(channels)):
         with column:
-            name = f"channel {RGB[c]}" if channels == 3 else "input"
             if channels == 3:
-                st.caption(name)
+                st.caption(_("channel {channel}", channel=RGB[c]))
+                label = _("The channel {channel} grid", channel=RGB[c])
+            else:
+                label = _("The input grid")
             default = example_grid(rows, cols, c, default_grid)
-            grids.append(grid_editor(f"The {name} grid", default, f"{key}_grid_{rows}x{cols}_{c}"))
+            grids.append(grid_editor(label, default, f"{key}_grid_{rows}x{cols}_{c}"))
     if any(g is None for g in grids):
         return None
     return np.stack(grids, axis=-1)  # (H, W, C)
@@ -124,21 +144,27 @@ def example_grid(rows: int, cols: int, channel: int = 0, base: np.ndarray = CLAS
 
 def _mnist_input(key: str) -> tuple[np.ndarray, list[str]]:
     index = st.number_input(
-        "MNIST test image number",
+        _("MNIST test image number"),
         0,
         9999,
         0,
         key=f"{key}_mnist",
-        help="From the bundled MNIST test set (28 x 28, one channel).",
+        help=_("From the bundled MNIST test set (28 x 28, one channel)."),
     )
     digit, label = _mnist_digit(index)
-    st.caption(f"Test image {index}, labelled **{label}**, scaled to [0, 1]; MNIST has one channel.")
-    return digit, ["gray"]
+    st.caption(
+        _(
+            "Test image {index}, labelled **{label}**, scaled to [0, 1]; MNIST has one channel.",
+            index=index,
+            label=label,
+        )
+    )
+    return digit, [_("gray")]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _mnist_digit(index: int) -> tuple[np.ndarray, int]:
-    (_, _), (x_test, y_test) = mnist()
+    _train, (x_test, y_test) = mnist()
     return x_test[index, :, :, None] / 255.0, int(y_test[index])  # (28, 28, 1)
 
 
@@ -167,42 +193,45 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
 
     Returns (kernels (k, k, C_in, F), bias (F,), filter names), or None when a cell is not a number.
     """
-    left, right, _ = st.columns([1, 1, 1])
+    left, right, _spare = st.columns([1, 1, 1])
     size = left.radio(
-        "Kernel size", KERNEL_SIZES, horizontal=True, key=f"{key}_ksize", format_func=lambda k: f"{k}×{k}"
+        _("Kernel size"), KERNEL_SIZES, horizontal=True, key=f"{key}_ksize", format_func=lambda k: f"{k}×{k}"
     )
     count = right.slider(
-        "Number of filters",
+        _("Number of filters"),
         1,
         max_filters,
         2,
         key=f"{key}_filters",
-        help="Each filter gives one feature map (one output channel).",
+        help=_("Each filter gives one feature map (one output channel)."),
     )
     bank, biases, names = [], [], []
-    for f, tab in enumerate(st.tabs([f"Filter {f + 1}" for f in range(count)])):
+    for f, tab in enumerate(st.tabs([_("Filter {number}", number=f + 1) for f in range(count)])):
         with tab:
-            left, right, _ = st.columns([2, 1, 1])
+            left, right, _spare = st.columns([2, 1, 1])
             preset = left.selectbox(
-                "Preset",
+                _("Preset"),
                 PRESETS,
                 key=f"{key}_preset_{f}",
                 index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
+                format_func=labels(PRESETS),
             )
-            biases.append(right.number_input("Bias", -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
+            biases.append(right.number_input(_("Bias"), -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
             default = preset_kernel(preset, size, len(channel_names), seed=f)
             slices = []
             for c, column in enumerate(st.columns(len(channel_names))):
                 with column:
-                    if len(channel_names) > 1:
-                        st.caption(f"weights for channel {channel_names[c]}")
                     editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
-                    label = f"Filter {f + 1}" + (f", channel {channel_names[c]}" if len(channel_names) > 1 else "")
+                    if len(channel_names) > 1:
+                        st.caption(_("weights for channel {channel}", channel=channel_names[c]))
+                        label = _("Filter {number}, channel {channel}", number=f + 1, channel=channel_names[c])
+                    else:
+                        label = _("Filter {number}", number=f + 1)
                     slices.append(grid_editor(label, default[:, :, c], editor_key))
             if any(s is None for s in slices):
                 return None
             bank.append(np.stack(slices, axis=-1))  # (k, k, C_in)
-            names.append(f"filter {f + 1}: {preset}")
+            names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
     return np.stack(bank, axis=-1), np.array(biases), names  # (k, k, C_in, F), (F,)
 
 
@@ -222,17 +251,20 @@ def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
     """ "valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
     options = ("valid", "same", "explicit p")
     choice = st.radio(
-        "Padding",
+        _("Padding"),
         options,
         index=options.index(default),
         horizontal=True,
         key=f"{key}_padding",
-        help="valid: no padding. same: Keras pads so that output = ceil(input / stride). "
-        "explicit p: p zeros on every side.",
+        format_func=labels({"valid": "valid", "same": "same", "explicit p": N_("explicit p")}),
+        help=_(
+            "valid: no padding. same: Keras pads so that output = ceil(input / stride). "
+            "explicit p: p zeros on every side."
+        ),
     )
     if choice != "explicit p":
         return choice
-    return st.slider("p (zeros on every side)", 0, max_explicit, 1, key=f"{key}_p")
+    return st.slider(_("p (zeros on every side)"), 0, max_explicit, 1, key=f"{key}_p")
 
 
 def show_output_size(
@@ -243,26 +275,69 @@ def show_output_size(
     channels: int | None = None,
     what: str = "window",
 ) -> tuple[int, int] | None:
-    """Show o = floor((i + 2p - k) / s) + 1 with the user's numbers; None with a warning if no fit."""
+    """Show o = floor((i + 2p - k) / s) + 1 with the user's numbers; None with a warning if no fit.
+
+    ``what`` names the sliding thing in the warning: "kernel", "window" or "pooling window".
+    """
     try:
-        rows = output_size_latex(input_shape[0], kernel_size, strides, padding)
-        cols = output_size_latex(input_shape[1], kernel_size, strides, padding)
+        rows = output_size_lines(input_shape[0], kernel_size, strides, padding, language())
+        cols = output_size_lines(input_shape[1], kernel_size, strides, padding, language())
         shape = output_shape(input_shape, kernel_size, strides, padding)
     except ValueError:
         p = 0 if padding == "valid" else padding
         st.warning(
-            f"A {kernel_size}×{kernel_size} {what} does not fit in a {input_shape[0]}×{input_shape[1]} input "
-            f"with padding p = {p}: the formula needs i + 2p ≥ k, and here {min(input_shape)} + 2·{p} < "
-            f"{kernel_size}. Choose a smaller {what}, a bigger input, or padding ('same' always fits)."
+            _(
+                NO_FIT[what],
+                k=kernel_size,
+                height=input_shape[0],
+                width=input_shape[1],
+                p=p,
+                smallest=min(input_shape),
+            )
         )
         return None
-    st.latex(rf"\text{{rows: }} {rows}")
-    if input_shape[0] != input_shape[1]:
-        st.latex(rf"\text{{columns: }} {cols}")
+    square = input_shape[0] == input_shape[1]
+    for axis, lines in ((_("**Output size:**") if square else _("**Rows:**"), rows), (_("**Columns:**"), cols)):
+        st.markdown(axis)
+        for words, math in lines:
+            if words:
+                st.markdown(words)
+            st.latex(math)
+        if square:
+            break
     extra = f" × {channels}" if channels is not None else ""
     st.markdown(
-        f"**Output shape: {shape[0]} × {shape[1]}{extra}** "
-        f"(input {input_shape[0]} × {input_shape[1]}, window {kernel_size}, stride {strides}, "
-        f"padding {padding!r})"
+        _(
+            "**Output shape: {rows} × {cols}{extra}** (input {height} × {width}, window {k}, stride {s}, "
+            "padding {padding})",
+            rows=shape[0],
+            cols=shape[1],
+            extra=extra,
+            height=input_shape[0],
+            width=input_shape[1],
+            k=kernel_size,
+            s=strides,
+            padding=repr(padding),
+        )
     )
     return shape
+
+
+# One whole sentence per thing that slides, so each language can decline the noun as it needs.
+NO_FIT = {
+    "kernel": N_(
+        "A {k}×{k} kernel does not fit in a {height}×{width} input with padding p = {p}: the formula needs "
+        "i + 2p ≥ k, and here {smallest} + 2·{p} < {k}. Choose a smaller kernel, a bigger input, or padding "
+        "('same' always fits)."
+    ),
+    "window": N_(
+        "A {k}×{k} window does not fit in a {height}×{width} input with padding p = {p}: the formula needs "
+        "i + 2p ≥ k, and here {smallest} + 2·{p} < {k}. Choose a smaller window, a bigger input, or padding "
+        "('same' always fits)."
+    ),
+    "pooling window": N_(
+        "A {k}×{k} pooling window does not fit in a {height}×{width} input with padding p = {p}: the formula "
+        "needs i + 2p ≥ k, and here {smallest} + 2·{p} < {k}. Choose a smaller pooling window, a bigger input, "
+        "or padding ('same' always fits)."
+    ),
+}

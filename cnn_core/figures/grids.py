@@ -29,6 +29,7 @@ from cnn_core.figures.spec import (
     split_domains,
 )
 from cnn_core.figures.style import OUTLINE_COLOR, PAD_COLOR, TEXT_CELLS_MAX, UNVISITED_COLOR, WINDOW_COLOR
+from cnn_core.i18n import N_, translate
 
 
 def grid_figure(
@@ -40,10 +41,12 @@ def grid_figure(
     zmid=None,
     decimals: int = 2,
     height: int | None = None,
+    language: str = "en",
 ) -> go.Figure:
     """A (H, W) array as a heatmap with its values written in the cells (when small enough)."""
     values = as_2d(values, "values")
-    traces = [heatmap(values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=values.size > TEXT_CELLS_MAX)]
+    showscale = values.size > TEXT_CELLS_MAX
+    traces = [heatmap(values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=showscale, language=language)]
     layout = base_layout(title, height or grid_height(values.shape), grid_axes([(0.0, 1.0)], [values.shape]))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
@@ -60,6 +63,7 @@ def padded_figure(
     pad_label: str = "0",
     coverage: np.ndarray | None = None,
     height: int | None = None,
+    language: str = "en",
 ) -> go.Figure:
     """A padded (Hp, Wp) input with the padding drawn apart and window rectangles on top.
 
@@ -68,15 +72,15 @@ def padded_figure(
     that no window covers are marked.
     """
     padded = as_2d(padded, "padded")
-    traces = padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label)
+    traces = padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label, language)
     if coverage is not None:
-        traces.append(_unvisited_trace(np.asarray(coverage), pads))
+        traces.append(_unvisited_trace(np.asarray(coverage), pads, language))
     if windows:
-        traces.append(lines(box_xy(*windows[0]), WINDOW_COLOR, 4, "first window"))
+        traces.append(lines(box_xy(*windows[0]), WINDOW_COLOR, 4, translate(N_("first window"), language)))
     if len(windows) > 1:  # All the others in one trace, however many there are.
         boxes = [box_xy(*window) for window in windows[1:]]
         xy = dict(x=[v for b in boxes for v in b["x"] + [None]], y=[v for b in boxes for v in b["y"] + [None]])
-        traces.append(lines(xy, WINDOW_COLOR, 1.5, "windows"))
+        traces.append(lines(xy, WINDOW_COLOR, 1.5, translate(N_("windows"), language)))
     layout = base_layout(title, height or grid_height(padded.shape), grid_axes([(0.0, 1.0)], [padded.shape]))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
@@ -89,6 +93,7 @@ def feature_maps_figure(
     decimals: int = 2,
     columns: int = 4,
     height: int | None = None,
+    language: str = "en",
 ) -> go.Figure:
     """All channels of an (H, W, C) array side by side, each on its own colour range."""
     maps = np.asarray(maps, dtype=float)
@@ -103,7 +108,8 @@ def feature_maps_figure(
     y_domains = split_domains(1.0, [1.0] * rows, 0.16 / rows)[::-1]  # Row 0 at the top.
     domains = [(x_domains[i % cols], y_domains[i // cols]) for i in range(count)]
     traces = [
-        dict(heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid), **on_panel(i)) for i in range(count)
+        dict(heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid, language=language), **on_panel(i))
+        for i in range(count)
     ]
     axes = grid_axes([d[0] for d in domains], [maps.shape[:2]] * count, [d[1] for d in domains])
     panel = fit_height(x_domains[:1], [maps.shape[:2]], 0)
@@ -118,13 +124,17 @@ def images_figure(
     zmin=None,
     zmax=None,
     height: int | None = None,
+    language: str = "en",
 ) -> go.Figure:
     """Several (H, W) arrays of possibly different sizes side by side, on one colour scale."""
     if len(images) != len(titles) or not images:
         raise ValueError(f"need one title per image, got {len(images)} images and {len(titles)} titles")
     images = [as_2d(image, "image") for image in images]
     x_domains = split_domains(1.0, [im.shape[1] for im in images], 0.05)
-    traces = [dict(heatmap(im, colorscale, zmin, zmax, 2, text=False), **on_panel(i)) for i, im in enumerate(images)]
+    traces = [
+        dict(heatmap(im, colorscale, zmin, zmax, 2, text=False, language=language), **on_panel(i))
+        for i, im in enumerate(images)
+    ]
     axes = grid_axes(x_domains, [im.shape for im in images], [(0.0, 0.9)] * len(images), ticks=5)
     domains = [(x, (0.0, 0.9)) for x in x_domains]
     fitted = fit_height(x_domains, [im.shape for im in images], 0) / 0.9
@@ -132,7 +142,7 @@ def images_figure(
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label) -> list[dict]:
+def padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label, language: str = "en") -> list[dict]:
     """The real cells, the padding cells (own colour and label) and a dashed outline of the input."""
     top, bottom, left, right = pads
     hp, wp = padded.shape
@@ -150,19 +160,20 @@ def padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label) -> 
         showscale=False,
         xgap=1 if show_text else 0,
         ygap=1 if show_text else 0,
-        hovertemplate="padding<extra></extra>",
-        name="padding",
+        hovertemplate=translate(N_("padding"), language) + "<extra></extra>",
+        name=translate(N_("padding"), language),
     )
     if show_text:
         pad_cells.update(text=np.where(is_pad, pad_label, "").tolist(), texttemplate="%{text}")
-    outline = lines(box_xy(top, left, hp - top - bottom, wp - left - right), OUTLINE_COLOR, 2, "input")
+    box = box_xy(top, left, hp - top - bottom, wp - left - right)
+    outline = lines(box, OUTLINE_COLOR, 2, translate(N_("input"), language))
     outline["line"]["dash"] = "dash"
     if not any(pads):
         outline.update(x=[None], y=[None])
-    return [heatmap(real, colorscale, zmin, zmax, decimals), pad_cells, outline]
+    return [heatmap(real, colorscale, zmin, zmax, decimals, language=language), pad_cells, outline]
 
 
-def _unvisited_trace(coverage: np.ndarray, pads) -> dict:
+def _unvisited_trace(coverage: np.ndarray, pads, language: str) -> dict:
     """Real input cells that no window covers, in red with a cross."""
     top, bottom, left, right = pads
     hp, wp = coverage.shape
@@ -179,6 +190,6 @@ def _unvisited_trace(coverage: np.ndarray, pads) -> dict:
         ygap=1,
         text=np.where(unvisited, "✕", "").tolist(),
         texttemplate="%{text}",
-        hovertemplate="never inside a window<extra></extra>",
-        name="never seen",
+        hovertemplate=translate(N_("never inside a window"), language) + "<extra></extra>",
+        name=translate(N_("never seen"), language),
     )

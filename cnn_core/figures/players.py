@@ -29,6 +29,7 @@ from cnn_core.figures.spec import (
     split_domains,
 )
 from cnn_core.figures.style import BACKGROUND, CELL_COLOR, WINDOW_COLOR
+from cnn_core.i18n import N_, translate
 from cnn_core.ops.formulas import format_value
 
 
@@ -85,6 +86,7 @@ def conv_player_figure(
     frame_ms: int = 500,
     decimals: int = 2,
     relu_label: str = "ReLU",
+    language: str = "en",
 ) -> PlayerFigure:
     """An animated player over the ``ConvStep`` frames of one filter.
 
@@ -92,33 +94,45 @@ def conv_player_figure(
     zeros. The left panel shows ``channel`` with the window, the middle panel that channel's
     patch x kernel products, the right panel the feature map filling in, and the title each
     step's per-channel sums plus the bias, then ``relu_label``: max(0, sum) when the frames have
-    a ReLU.
+    a ReLU. Its words are in ``language``.
     """
     frames = _one_output_channel(frames, "filter")
-    names = list(channel_names or [f"channel {c + 1}" for c in range(padded.shape[2])])
-    views = [_conv_view(f, channel, names, decimals, relu_label) for f in frames]
+    names = list(
+        channel_names or [translate(N_("channel {number}"), language, number=c + 1) for c in range(padded.shape[2])]
+    )
+    views = [_conv_view(f, channel, names, decimals, relu_label, language) for f in frames]
     spread = max(float(np.abs(f.products[:, :, channel]).max()) for f in frames) or 1.0
-    which = f" ({names[channel]})" if padded.shape[2] > 1 else ""
-    middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=f"patch × kernel{which}")
+    which = names[channel] if padded.shape[2] > 1 else None
+    middle_title = (
+        translate(N_("patch × kernel ({channel})"), language, channel=which)
+        if which
+        else translate(N_("patch × kernel"), language)
+    )
+    middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=middle_title)
     output = frames[-1].partial_output[:, :, frames[-1].filter]
-    left = ("padded input" if any(pads) else "input") + which
     return _player_figure(
         views,
         padded[:, :, channel],
         pads,
         output,
         middle,
-        left,
-        "feature map",
+        _input_title(pads, which, language),
+        translate(N_("feature map"), language),
         frame_ms,
         decimals,
         "0",
         out_scale="RdBu_r",
+        language=language,
     )
 
 
 def pool_player_figure(
-    frames: Sequence, padded: np.ndarray, pads: tuple[int, int, int, int], frame_ms: int = 500, decimals: int = 2
+    frames: Sequence,
+    padded: np.ndarray,
+    pads: tuple[int, int, int, int],
+    frame_ms: int = 500,
+    decimals: int = 2,
+    language: str = "en",
 ) -> PlayerFigure:
     """An animated player over the ``PoolStep`` frames of one channel.
 
@@ -128,29 +142,40 @@ def pool_player_figure(
     """
     frames = _one_output_channel(frames, "channel")
     padded = np.asarray(padded, dtype=float)
-    views = [_pool_view(f, decimals) for f in frames]
+    views = [_pool_view(f, decimals, language) for f in frames]
     finite = padded[np.isfinite(padded)]
     low, high = float(finite.min()), float(finite.max())
-    middle = dict(colorscale="gray", zmin=low, zmax=high, title="window")
+    middle = dict(colorscale="gray", zmin=low, zmax=high, title=translate(N_("window"), language))
     output = frames[-1].partial_output[:, :, frames[-1].channel]
-    left = "padded input" if any(pads) else "input"
     return _player_figure(
         views,
         padded,
         pads,
         output,
         middle,
-        left,
-        f"{frames[0].mode} pooling",
+        _input_title(pads, None, language),
+        translate(POOLING_TITLES[frames[0].mode], language),
         frame_ms,
         decimals,
         "-",
         out_scale="gray",
         zrange=(low, high),
+        language=language,
     )
 
 
-def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label: str) -> _View:
+POOLING_TITLES = {"max": N_("max pooling"), "average": N_("average pooling")}
+
+
+def _input_title(pads, channel: str | None, language: str) -> str:
+    """The left panel's title: the (padded) input, and the channel shown when there are several."""
+    if channel is None:
+        return translate(N_("padded input") if any(pads) else N_("input"), language)
+    template = N_("padded input ({channel})") if any(pads) else N_("input ({channel})")
+    return translate(template, language, channel=channel)
+
+
+def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label: str, language: str) -> _View:
     kh, kw = frame.kernel.shape[:2]
     products = frame.products[:, :, channel]
     cells = zip(
@@ -171,25 +196,39 @@ def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label:
         total += f" → {relu_label}: max(0, {total}) = <b>{format_value(frame.value, decimals)}</b>"
     else:
         total = f"<b>{total}</b>"
-    title = (
-        f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {sums}"
-        f" + bias {format_value(frame.bias, decimals)} = {total}"
+    title = translate(
+        N_("step {step} of {total}: out[{row}, {col}] = {sums} + bias {bias} = {result}"),
+        language,
+        step=frame.index + 1,
+        total=frame.total,
+        row=frame.row,
+        col=frame.col,
+        sums=sums,
+        bias=format_value(frame.bias, decimals),
+        result=total,
     )
     return _View(frame.top, frame.left, kh, kw, frame.row, frame.col, products, text, title)
 
 
-def _pool_view(frame, decimals: int) -> _View:
+def _pool_view(frame, decimals: int, language: str) -> _View:
     window = frame.window
     text = [[t or "-" for t in row] for row in cell_text(window, decimals)]
     if frame.argmax is not None:
         i, j = frame.argmax
         text[i][j] = f"<b>[{text[i][j]}]</b>"
-        how = "max of the window"
+        how = translate(N_("max of the window"), language)
     else:
-        how = f"sum / {frame.count} = {format_value(np.nansum(window), decimals)} / {frame.count}"
-    title = (
-        f"step {frame.index + 1} of {frame.total}: out[{frame.row}, {frame.col}] = {how}"
-        f" = <b>{format_value(frame.value, decimals)}</b>"
+        total = format_value(np.nansum(window), decimals)
+        how = translate(N_("sum / {count} = {total} / {count}"), language, count=frame.count, total=total)
+    title = translate(
+        N_("step {step} of {total}: out[{row}, {col}] = {how} = <b>{value}</b>"),
+        language,
+        step=frame.index + 1,
+        total=frame.total,
+        row=frame.row,
+        col=frame.col,
+        how=how,
+        value=format_value(frame.value, decimals),
     )
     return _View(frame.top, frame.left, window.shape[0], window.shape[1], frame.row, frame.col, window, text, title)
 
@@ -207,6 +246,7 @@ def _player_figure(
     pad_label: str,
     out_scale: str,
     zrange: tuple[float, float] | None = None,
+    language: str = "en",
 ) -> PlayerFigure:
     """Three panels (padded input with window | middle numbers | output filling in) + animation."""
     first = views[0]
@@ -215,10 +255,12 @@ def _player_figure(
     widest = max(padded.shape[1], output.shape[1])
     x_domains = split_domains(1.0, [padded.shape[1] + 2, max(first.width + 2, 0.6 * widest), output.shape[1] + 2], 0.06)
     low, high = zrange if zrange else (None, None)
-    traces = padded_traces(padded, pads, "gray", low, high, decimals, pad_label)
+    traces = padded_traces(padded, pads, "gray", low, high, decimals, pad_label, language)
     animated = [len(traces), len(traces) + 1, len(traces) + 3, len(traces) + 4]  # Traces the frames replace.
     traces += [
-        lines(box_xy(first.top, first.left, first.height, first.width), WINDOW_COLOR, 4, "window"),
+        lines(
+            box_xy(first.top, first.left, first.height, first.width), WINDOW_COLOR, 4, translate(N_("window"), language)
+        ),
         dict(
             type="heatmap",
             z=first.middle,
@@ -233,7 +275,10 @@ def _player_figure(
             ygap=1,
             **on_panel(1),
         ),
-        dict(heatmap(output, out_scale, low, high, decimals, zmid=None if zrange else 0.0), **on_panel(2)),
+        dict(
+            heatmap(output, out_scale, low, high, decimals, zmid=None if zrange else 0.0, language=language),
+            **on_panel(2),
+        ),
         dict(
             type="scatter",
             mode="lines",
@@ -241,11 +286,14 @@ def _player_figure(
             fillcolor=BACKGROUND,
             line=dict(width=0),
             hoverinfo="skip",
-            name="not computed yet",
+            name=translate(N_("not computed yet"), language),
             **_cover_xy(first, output.shape),
             **on_panel(2),
         ),
-        dict(lines(box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, "current cell"), **on_panel(2)),
+        dict(
+            lines(box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, translate(N_("current cell"), language)),
+            **on_panel(2),
+        ),
     ]
     axes = grid_axes(x_domains, shapes, titles=[left_title, middle["title"], out_title])
     height = fit_height(x_domains, shapes, 90) + (90 if len(views) > 1 else 0)
@@ -266,10 +314,10 @@ def _player_figure(
         )
         for i, view in enumerate(views)
     ]
-    return PlayerFigure(traces, layout, frames, _player_controls(len(views), frame_ms))
+    return PlayerFigure(traces, layout, frames, _player_controls(len(views), frame_ms, language))
 
 
-def _player_controls(count: int, frame_ms: int) -> dict:
+def _player_controls(count: int, frame_ms: int, language: str = "en") -> dict:
     """Play/Pause buttons and a slider over ``count`` animation frames, as layout entries."""
     step_args = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True)
@@ -286,8 +334,8 @@ def _player_controls(count: int, frame_ms: int) -> dict:
                 showactive=False,
                 pad=dict(t=45, r=8),
                 buttons=[
-                    dict(label="▶ Play", method="animate", args=[None, play]),
-                    dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+                    dict(label=translate(N_("▶ Play"), language), method="animate", args=[None, play]),
+                    dict(label=translate(N_("❚❚ Pause"), language), method="animate", args=[[None], pause]),
                 ],
             )
         ],
@@ -299,7 +347,7 @@ def _player_controls(count: int, frame_ms: int) -> dict:
                 y=0,
                 yanchor="top",
                 pad=dict(t=35),
-                currentvalue=dict(prefix="step ", font=dict(size=13)),
+                currentvalue=dict(prefix=translate(N_("step "), language), font=dict(size=13)),
                 font=dict(size=1, color="rgba(0,0,0,0)"),
                 ticklen=0,
                 minorticklen=0,

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.colors
 
 from cnn_core.figures.style import BACKGROUND, FONT, PLOT_WIDTH, TEXT_CELLS_MAX, TEXT_SIDE_MAX
+from cnn_core.i18n import N_, translate
 from cnn_core.ops.formulas import format_value
 
 
@@ -30,7 +31,9 @@ def scale(colorscale):
     return plotly.colors.get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
 
 
-def heatmap(values, colorscale, zmin, zmax, decimals, zmid=None, showscale=False, text=None) -> dict:
+def heatmap(
+    values, colorscale, zmin, zmax, decimals, zmid=None, showscale=False, text=None, language: str = "en"
+) -> dict:
     values = np.asarray(values, dtype=float)
     show_text = readable(values.shape) if text is None else text
     finite = values[np.isfinite(values)]
@@ -44,7 +47,7 @@ def heatmap(values, colorscale, zmin, zmax, decimals, zmid=None, showscale=False
         zmin=zmin,
         zmax=zmax,
         showscale=showscale,
-        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>",
+        hovertemplate=translate(N_("row %{y}, column %{x}: %{z}"), language) + "<extra></extra>",
     )
     if show_text:
         trace.update(text=cell_text(values, decimals), texttemplate="%{text}", xgap=1, ygap=1)

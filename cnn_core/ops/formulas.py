@@ -7,6 +7,7 @@ from functools import partial
 
 import numpy as np
 
+from cnn_core.i18n import N_, translate
 from cnn_core.ops.shapes import conv_output_size, same_padding
 
 
@@ -23,26 +24,46 @@ def format_value(value: float, decimals: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def output_size_latex(input_size: int, kernel_size: int, strides: int, padding) -> str:
-    """The output-size formula with these numbers filled in, as LaTeX (raises ValueError if no fit)."""
+def output_size_lines(
+    input_size: int, kernel_size: int, strides: int, padding, language: str = "en"
+) -> list[tuple[str, str]]:
+    r"""The output-size formula with these numbers filled in, as (words, LaTeX) lines.
+
+    The words go beside the math (KaTeX never sees them, so they can be in any language); they
+    are empty where the math speaks for itself. Raises ``ValueError`` when the window does not fit.
+
+    >>> [words for words, _ in output_size_lines(5, 3, 2, "valid")], output_size_lines(5, 3, 2, "valid")[0][1][-5:]
+    ([''], '1 = 2')
+    >>> output_size_lines(5, 3, 1, "same")[1][0]
+    'Zeros added: 1 before, 1 after. The window then fits this many times:'
+    """
     out = conv_output_size(input_size, kernel_size, strides, padding)
     i, k, s = input_size, kernel_size, strides
     if padding == "same":
         before, after = same_padding(i, k, s)
-        return (
-            rf"\begin{{gathered}} o = \left\lceil \frac{{i}}{{s}} \right\rceil"
-            rf" = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out} \\"
-            rf" \text{{zeros added: {before} before, {after} after: }}"
-            rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"
-            rf" \end{{gathered}}"
+        words = translate(
+            N_("Zeros added: {before} before, {after} after. The window then fits this many times:"),
+            language,
+            before=before,
+            after=after,
         )
+        return [
+            (
+                "",
+                rf"o = \left\lceil \frac{{i}}{{s}} \right\rceil = \left\lceil \frac{{{i}}}{{{s}}} \right\rceil = {out}",
+            ),
+            (words, rf"\left\lfloor \frac{{{i} + {before} + {after} - {k}}}{{{s}}} \right\rfloor + 1 = {out}"),
+        ]
     p = 0 if padding == "valid" else int(padding)
     exact = (i + 2 * p - k) / s
-    return (
-        rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
-        rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
-        rf" = \lfloor {format_value(exact, 3)} \rfloor + 1 = {out}"
-    )
+    return [
+        (
+            "",
+            rf"o = \left\lfloor \frac{{i + 2p - k}}{{s}} \right\rfloor + 1"
+            rf" = \left\lfloor \frac{{{i} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+            rf" = \lfloor {format_value(exact, 3)} \rfloor + 1 = {out}",
+        )
+    ]
 
 
 def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None = None) -> str:
@@ -55,12 +76,13 @@ def bmatrix(values: np.ndarray, decimals: int = 2, mark: tuple[int, int] | None 
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def conv_step_latex(frame, channel_names: list[str], decimals: int = 2, relu_label: str = "ReLU") -> list[str]:
+def conv_step_latex(frame, channel_names: list[str], decimals: int = 2, relu_label: str | None = "ReLU") -> list[str]:
     r"""The arithmetic of one ``ConvStep`` as LaTeX lines: per channel, then channels + bias, then ReLU.
 
     Without an activation the last line is ``out[r, c] = sums + bias``. With ReLU that sum is the
     pre-activation z and one more line follows, ``relu_label`` beside the math:
-    ``\text{ReLU: } out[r, c] = \max(0, z)``. The caller passes ``relu_label`` in its own language.
+    ``\text{ReLU: } out[r, c] = \max(0, z)``. With ``relu_label=None`` the line is the math alone,
+    for a caller that writes the label outside the LaTeX (KaTeX has no Hangul).
     """
     fmt = partial(format_value, decimals=decimals)
     kh, kw, channels = frame.patch.shape
@@ -85,7 +107,8 @@ def conv_step_latex(frame, channel_names: list[str], decimals: int = 2, relu_lab
     name, total = (r"\text{out}", rf"\mathbf{{{total}}}") if frame.activation is None else ("z", total)
     lines.append(rf"{name}{cell} = {sums} + \underbrace{{{_paren(fmt(frame.bias))}}}_{{\text{{bias}}}} = {total}")
     if frame.activation == "relu":
-        lines.append(rf"\text{{{relu_label}: }} \text{{out}}{cell} = {relu_latex(frame.pre_activation, decimals)}")
+        label = rf"\text{{{relu_label}: }} " if relu_label else ""
+        lines.append(rf"{label}\text{{out}}{cell} = {relu_latex(frame.pre_activation, decimals)}")
     return lines
 
 
@@ -115,16 +138,17 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def spatial_math(height: int, width: int, window, strides, padding: str) -> tuple[int, int, str]:
+def spatial_math(height: int, width: int, window, strides, padding: str, language: str = "en") -> tuple[int, int, str]:
     """Output height and width of a sliding window, with the arithmetic (one line when both match)."""
     (kh, kw), (sh, sw) = window, strides
-    out_h, h_math = window_math(height, kh, sh, padding)
-    out_w, w_math = window_math(width, kw, sw, padding)
-    shape_math = h_math if (height, kh, sh) == (width, kw, sw) else f"height {h_math}; width {w_math}"
-    return out_h, out_w, shape_math
+    out_h, h_math = window_math(height, kh, sh, padding, language)
+    out_w, w_math = window_math(width, kw, sw, padding, language)
+    if (height, kh, sh) == (width, kw, sw):
+        return out_h, out_w, h_math
+    return out_h, out_w, translate(N_("height {height}; width {width}"), language, height=h_math, width=w_math)
 
 
-def window_math(size: int, window: int, strides: int, padding: str) -> tuple[int, str]:
+def window_math(size: int, window: int, strides: int, padding: str, language: str = "en") -> tuple[int, str]:
     """One axis of a conv or pool: (output size, the formula with the numbers filled in).
 
     >>> window_math(28, 3, 1, "valid")
@@ -136,7 +160,9 @@ def window_math(size: int, window: int, strides: int, padding: str) -> tuple[int
     """
     out = conv_output_size(int(size), int(window), strides=int(strides), padding=padding)
     if padding == "same":
-        return out, f"{out} = {size} (same padding)" if strides == 1 else f"{out} = ceil({size} / {strides})"
+        if strides == 1:
+            return out, translate(N_("{out} = {size} (same padding)"), language, out=out, size=size)
+        return out, f"{out} = ceil({size} / {strides})"
     if strides == 1:
         return out, f"{out} = {size} - {window} + 1"
     return out, f"{out} = ({size} - {window}) // {strides} + 1"

@@ -13,15 +13,19 @@ from fractions import Fraction
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
+
+# The names are stable keys (session state and tests use them); N_ marks them so pages can show
+# them translated.
 PRESETS = (
-    "cross (textbook)",
-    "identity",
-    "vertical edge",
-    "horizontal edge",
-    "sharpen",
-    "box blur",
-    "Gaussian blur",
-    "random",
+    N_("cross (textbook)"),
+    N_("identity"),
+    N_("vertical edge"),
+    N_("horizontal edge"),
+    N_("sharpen"),
+    N_("box blur"),
+    N_("Gaussian blur"),
+    N_("random"),
 )
 KERNEL_SIZES = (3, 5)
 _BINOMIAL = {3: np.array([1.0, 2.0, 1.0]), 5: np.array([1.0, 4.0, 6.0, 4.0, 1.0])}
@@ -41,8 +45,8 @@ _SHARPEN_5 = (
 )
 
 
-class GridError(ValueError):
-    """A kernel cell that is not a finite number; the message names the cell."""
+class GridError(LabError):
+    """A kernel cell that is not a finite number; the message names the cell (in any language)."""
 
 
 def kernel_preset(name: str, size: int = 3, seed: int = 0) -> np.ndarray:
@@ -124,15 +128,15 @@ def parse_cell(cell) -> float:
     else:
         text = "" if cell is None else str(cell).strip().replace("\u2212", "-").replace(",", ".")
         if not text:
-            raise GridError("is empty")
+            raise GridError(N_("is empty"))
         if not re.fullmatch(r"[0-9eE+\-./ ]+", text):
-            raise GridError(f"{cell!r} is not a number")
+            raise GridError(N_("{cell} is not a number"), cell=repr(cell))
         try:
             value = _ratio(text.replace(" ", ""))
         except (ValueError, ZeroDivisionError):
-            raise GridError(f"{cell!r} is not a number") from None
+            raise GridError(N_("{cell} is not a number"), cell=repr(cell)) from None
     if not math.isfinite(value):
-        raise GridError(f"{cell!r} is not a finite number")
+        raise GridError(N_("{cell} is not a finite number"), cell=repr(cell))
     return value
 
 
@@ -161,15 +165,17 @@ def parse_grid(cells) -> np.ndarray:
     """
     rows = [list(row) for row in cells]
     if not rows or not rows[0]:
-        raise GridError("the grid is empty")
+        raise GridError(N_("the grid is empty"))
     width = len(rows[0])
     values = np.empty((len(rows), width))
     for r, row in enumerate(rows):
         if len(row) != width:
-            raise GridError(f"row {r + 1} has {len(row)} cells, expected {width}")
+            raise GridError(N_("row {row} has {count} cells, expected {width}"), row=r + 1, count=len(row), width=width)
         for c, cell in enumerate(row):
             try:
                 values[r, c] = parse_cell(cell)
             except GridError as exc:
-                raise GridError(f"row {r + 1}, column {c + 1}: {exc}") from None
+                raise GridError(
+                    N_("row {row}, column {column}: {reason}"), row=r + 1, column=c + 1, reason=exc
+                ) from None
     return values
