@@ -73,10 +73,12 @@ def _check(key: str, token: str) -> None:
         verdict = "unreadable"
     else:
         verdict = "wrong"
+    st.session_state[_key(key)] = token  # The default exercise too is now the one this verdict is about.
     st.session_state[_key(key, "result")] = {"token": token, "text": text.strip(), "verdict": verdict}
 
 
 def _reveal(key: str, token: str) -> None:
+    st.session_state[_key(key)] = token
     st.session_state[_key(key, "result")] = {"token": token, "text": "", "verdict": "revealed"}
 
 
