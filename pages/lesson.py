@@ -136,7 +136,7 @@ STEPS = (
         N_(
             "Training shows the model the images in batches (64 at a time in the note) and, after each "
             "batch, nudges every weight so that the loss goes down. One pass over all training images is an "
-            "**epoch**; after five epochs the MNIST convnet reads about 99% of the test digits right. What "
+            "**epoch**; after five epochs the note's MNIST convnet gets about 98% of the test digits right. What "
             "training changes are exactly the kernel weights and biases of every layer."
         ),
         (("pages/training.py", N_("Train the convnet on MNIST"), "📈"),),
@@ -282,13 +282,8 @@ st.progress(
     text=_("{done} of {total} steps answered right", done=len(done), total=TOTAL),
 )
 st.session_state[SELECT_KEY] = number
-st.selectbox(
-    _("Step"),
-    range(1, TOTAL + 1),
-    key=SELECT_KEY,
-    on_change=_chosen,
-    format_func=lambda n: ("✅ " if STEPS[n - 1].id in done else "") + f"{n}. {_(STEPS[n - 1].title)}",
-)
+labels = {n: ("✅ " if s.id in done else "") + f"{n}. {_(s.title)}" for n, s in enumerate(STEPS, 1)}
+st.selectbox(_("Step"), range(1, TOTAL + 1), key=SELECT_KEY, on_change=_chosen, format_func=labels.get)
 
 st.subheader(_("Step {number} of {total}: {title}", number=number, total=TOTAL, title=_(step.title)))
 st.markdown(_(step.body))

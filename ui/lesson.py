@@ -28,7 +28,7 @@ from cnn_core.ops.exercises import (
     make_exercise,
     read_answer,
 )
-from ui.i18n import _, language
+from ui.i18n import N_, _, language
 
 PREFIX = "exercise_box_"
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ LESSON_PATH = "lesson"  # Streamlit names a page's URL after its file: pages/les
 # "New numbers" tries this many random seeds for one that fits the box's ``prefer`` and differs
 # from the numbers shown; every kind has thousands of distinct questions, so a few suffice.
 MAX_TRIES = 200
-GRID_LABELS = {"patch": "Input patch", "kernel": "Kernel", "window": "Window"}
+GRID_LABELS = {"patch": N_("Input patch"), "kernel": N_("Kernel"), "window": N_("Window")}
 
 
 def _key(key: str, name: str = "") -> str:

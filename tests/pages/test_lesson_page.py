@@ -66,7 +66,7 @@ def test_a_right_answer_marks_the_step_done_and_moves_the_bar():
     at = answer(at, f" {by_formula(exercise)} ")
     assert not at.exception, at.exception
     assert at.success and at.success[0].value.startswith("Right"), [s.value for s in at.success]
-    assert steps_done(at) == 1
+    assert steps_done(at) == 1 and at.get("progress")[0].proto.text == "1 of 12 steps answered right"
     assert at.selectbox[0].format_func(1).startswith("✅")
     at = press(at, "lesson_next")
     assert _subheader(at).startswith("Step 2 of 12") and query(at, "step") == "2"
