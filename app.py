@@ -19,6 +19,7 @@ for template, kind in state.budget_notices():
 PAGES = {
     _("Start"): [
         st.Page("pages/home.py", title=_("Home"), icon="🏠", default=True),
+        st.Page("pages/lesson.py", title=_("Lesson: the chapter step by step"), icon="🎓"),
         st.Page("pages/glossary.py", title=_("Glossary"), icon="📖"),
     ],
     _("Concepts"): [
