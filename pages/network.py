@@ -26,15 +26,18 @@ if not options:
     st.error(_("No MNIST model is available: the shipped models are missing from models/ and none was trained yet."))
     st.stop()
 choose_model, choose_digit = st.columns(2)
-option = choose_model.selectbox(_("Model"), options, format_func=network.model_label, key="network_model")
+# Labels are made during the run, in its language; a format_func that translated later would miss it.
+model_labels = {option: network.model_label(option) for option in options}
+option = choose_model.selectbox(_("Model"), options, format_func=model_labels.get, key="network_model")
 try:
     model = network.open_model(option)
 except Exception as exc:  # A damaged or vanished model file.
     st.error(_("Could not open this model: {reason}", reason=exc))
     st.stop()
 with choose_digit:
+    source_labels = {source: network.source_label(source) for source in network.SOURCES}
     source = st.radio(
-        _("Digit"), list(network.SOURCES), format_func=network.source_label, horizontal=True, key="network_source"
+        _("Digit"), list(source_labels), format_func=source_labels.get, horizontal=True, key="network_source"
     )
     image = network.test_digit() if source == "test" else network.drawn_digit()
 if image is None:
@@ -73,8 +76,8 @@ st.header(_("How much of the digit a cell sees"))
 st.markdown(
     _(
         "A cell's **receptive field** is the square of input pixels it depends on. Each conv or pooling "
-        "layer with window k widens it by k - 1 steps of its input's **jump** j (how many input pixels "
-        "apart two neighbouring cells of its input are), and a stride s multiplies the jump:"
+        "layer with window $k$ widens it by $k - 1$ steps of its input's **jump** $j$ (how many input pixels "
+        "apart two neighbouring cells of its input are), and its stride $s$ multiplies the jump:"
     )
 )
 st.latex(r"r_{out} = r_{in} + (k - 1)\, j_{in}, \qquad j_{out} = j_{in} \cdot s, \qquad r_0 = j_0 = 1")
@@ -87,17 +90,18 @@ st.caption(
 st.header(_("Pick a cell"))
 names = [out.name for out in outputs]
 by_name = {out.name: out for out in outputs}
+layer_labels = {
+    out.name: _(
+        "{name} ({kind} layer, {shape})", name=out.name, kind=out.kind, shape=network.shape_text(out.output.shape)
+    )
+    for out in outputs
+}
 controls, picture = st.columns([3, 2])
 with controls:
     layer = st.selectbox(
         _("Layer"),
         names,
-        format_func=lambda name: _(
-            "{name} ({kind} layer, {shape})",
-            name=name,
-            kind=by_name[name].kind,
-            shape=network.shape_text(by_name[name].output.shape),
-        ),
+        format_func=layer_labels.get,
         key=f"network_layer_{option}",
     )
     out = by_name[layer]

@@ -187,7 +187,7 @@ def field_rows(fields) -> list[dict]:
             _("output"): shape_text(field.output_size),
             _("field (pixels)"): shape_text(field.size),
             _("jump (pixels)"): field.jump[0],
-            _("r_out = r_in + (k - 1) · j_in"): field.math.replace("*", "·"),
+            _("formula"): field.math.replace("*", "·"),
         }
         for field in fields
     ]
@@ -281,13 +281,14 @@ def field_caption(box) -> str:
 
 def agreement(cell) -> None:
     """The recomputed value beside the layer's own output."""
+    difference = f"{abs(cell.value - cell.actual):.1e}"
     st.markdown(
         _(
             "Recomputed from the weights: **{value}**; the layer's own output at this cell: **{actual}** "
             "(difference {difference}).",
             value=format_value(cell.value, 6),
             actual=format_value(cell.actual, 6),
-            difference=f"{abs(cell.value - cell.actual):.1e}",
+            difference=difference,
         )
     )
 
@@ -345,11 +346,20 @@ def show_conv_cell(cell, previous: str) -> None:
 
 
 def show_pool_cell(cell, previous: str) -> None:
-    kind = _("max pooling keeps the largest") if cell.mode == "max" else _("average pooling takes the mean")
+    if cell.mode == "max":
+        template = N_(
+            "Channel **{channel}** of `{layer}` at row {row}, col {col}: the {height}×{width} window of "
+            "`{previous}`'s channel {channel} starting at row {top}, col {left}; max pooling keeps its largest value."
+        )
+    else:
+        template = N_(
+            "Channel **{channel}** of `{layer}` at row {row}, col {col}: the {height}×{width} window of "
+            "`{previous}`'s channel {channel} starting at row {top}, col {left}; average pooling takes the mean "
+            "of its real cells (padding left out)."
+        )
     st.markdown(
         _(
-            "Channel **{channel}** of `{layer}` at row {row}, col {col}: the {height}×{width} window of `{previous}`'s "
-            "channel {channel} starting at row {top}, col {left}; {kind}.",
+            template,
             channel=cell.channel,
             layer=cell.layer,
             row=cell.row,
@@ -359,7 +369,6 @@ def show_pool_cell(cell, previous: str) -> None:
             previous=previous,
             top=cell.top,
             left=cell.left,
-            kind=kind,
         )
     )
     st.latex(pool_step_latex(cell, 4))
@@ -383,7 +392,7 @@ def show_flatten_cell(cell, previous: str) -> None:
         _(
             "Flatten lays `{previous}`'s {height}×{width}×{channels} maps out in one row of "
             "{size} numbers, cell after cell, with the {channels} channels of each cell side by side. "
-            "Number {index} is row {row}, col {col}, channel {channel} (r, c and ch below):",
+            "Number {index} is row {row}, col {col}, channel {channel} ($r$, $c$ and $ch$ below):",
             previous=previous,
             height=height,
             width=width,
@@ -417,8 +426,8 @@ def show_dense_cell(cell) -> None:
     count, shown = len(cell.inputs), len(cell.top_indices)
     st.markdown(
         _(
-            "Unit **{unit}** of `{layer}`: each of its {count} inputs x_i times its weight w_i, all added up, "
-            "plus the bias b. The {shown} largest contributions:",
+            "Unit **{unit}** of `{layer}`: each of its {count} inputs $x_i$ times its weight $w_i$, all added up, "
+            "plus the bias $b$. The {shown} largest contributions:",
             unit=cell.unit,
             layer=cell.layer,
             count=number(count),
@@ -460,7 +469,7 @@ def show_softmax(cell) -> None:
     steps = cell.output_steps
     st.markdown(
         _(
-            "Softmax turns the layer's {count} sums z (its logits) into probabilities: subtract the largest, "
+            "Softmax turns the layer's {count} sums $z$ (its logits) into probabilities: subtract the largest, "
             "take exp of each, add them up, divide each by the sum.",
             count=len(steps.logits),
         )
