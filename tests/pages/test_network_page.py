@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -198,3 +199,20 @@ def test_a_model_trained_this_session_can_be_read():
     assert_clean(at)
     names = [m.value.split("`")[1] for m in at.markdown if m.value.startswith("**`")]
     assert names == [layer.name for layer in model.layers]
+
+
+def test_a_drawn_digit_goes_through_the_network(monkeypatch):
+    """A stand-in drawing pad returns MNIST's test digit #0 drawn 10 times larger, as the canvas's RGBA."""
+    import types
+
+    _, (x_test, _y) = load_mnist()
+    strokes = np.repeat(np.repeat(x_test[0], 10, axis=0), 10, axis=1)  # (280, 280), white on black
+    drawing = np.dstack([strokes, strokes, strokes, np.full_like(strokes, 255)])
+    canvas = types.ModuleType("streamlit_drawable_canvas")
+    canvas.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=drawing)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas)
+    at = page_test("network", timeout=120).run()
+    at.radio(key="network_source").set_value("draw").run()
+    assert_clean(at)
+    assert at.metric[0].value == "7"
+    assert len([m for m in at.markdown if m.value.startswith("**`")]) == 8
