@@ -17,11 +17,6 @@ from ui import state
 from ui.i18n import _, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 
-# The shipped models by their file names; the page's own labels, since its widgets show them translated.
-MODEL_LABELS = {
-    "mnist_convnet": N_("The note's MNIST convnet (shipped)"),
-    "mnist_convnet_augmented": N_("The MNIST convnet trained with augmentation (shipped)"),
-}
 SOURCES = {"test": N_("A test digit"), "draw": N_("Draw one")}
 SHOWN_CHANNELS = 4  # A conv cell shows the kernel slices of this many input channels at most.
 MAPS_WIDTH = 832  # Layer grids are enlarged to about this many pixels: sharp, yet small PNGs.
@@ -43,7 +38,7 @@ def model_options() -> list[str]:
 def model_label(option: str) -> str:
     kind, name = option.split(":", 1)
     if kind == "shipped":
-        return _(MODEL_LABELS[name])
+        return _(SHIPPED_MODELS[name])
     return _("{name} (trained in this session)", name=name)
 
 
