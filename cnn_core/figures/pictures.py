@@ -131,3 +131,44 @@ def kernels_picture(kernels: np.ndarray, limit: float | None = None, columns: in
             repeat_pixels(colorize(levels[:, :, f], "RdBu_r"), scale)
         )
     return picture
+
+
+def field_picture(
+    image: np.ndarray,
+    box: tuple[int, int, int, int] | None,
+    target_width: int = 224,
+    color: tuple[int, int, int] = (255, 80, 40),
+    dim: float = 0.4,
+) -> np.ndarray:
+    """An input picture enlarged with square pixels, a receptive field outlined and the rest dimmed.
+
+    ``image`` is float in [0, 1] or uint8, (H, W), (H, W, 1) or (H, W, 3); ``box`` is (top, left,
+    bottom, right), inclusive, in input pixels (``ReceptiveField.box``), or None for the whole
+    picture unmarked. Pixels outside the box keep ``dim`` of their brightness; the outline is drawn
+    on the box's border pixels. Returns (H*s, W*s, 3) uint8.
+
+    >>> picture = field_picture(np.ones((4, 4)), (1, 1, 2, 2), target_width=8)
+    >>> picture.shape, picture[0, 0].tolist(), picture[2, 2].tolist(), picture[3, 3].tolist()
+    ((8, 8, 3), [102, 102, 102], [255, 80, 40], [255, 255, 255])
+    """
+    rgb = _as_rgb_uint8(image)
+    scale = display_scale(rgb.shape[1], target_width)
+    if box is None:
+        return repeat_pixels(rgb, scale)
+    top, left, bottom, right = box
+    if not (0 <= top <= bottom < rgb.shape[0] and 0 <= left <= right < rgb.shape[1]):
+        raise ValueError(f"box {tuple(box)} must be (top, left, bottom, right) inside a {rgb.shape[:2]} picture")
+    inside = np.zeros(rgb.shape[:2], dtype=bool)
+    inside[top : bottom + 1, left : right + 1] = True
+    shaded = np.where(inside[..., None], rgb, np.rint(rgb * dim).astype(np.uint8))
+    picture = repeat_pixels(shaded, scale)  # (H*s, W*s, 3)
+    width = max(1, scale // 3)  # the outline's thickness, inside the box's border pixels
+    y0, x0, y1, x1 = top * scale, left * scale, (bottom + 1) * scale, (right + 1) * scale
+    for rows, cols in (
+        (slice(y0, y0 + width), slice(x0, x1)),
+        (slice(y1 - width, y1), slice(x0, x1)),
+        (slice(y0, y1), slice(x0, x0 + width)),
+        (slice(y0, y1), slice(x1 - width, x1)),
+    ):
+        picture[rows, cols] = color
+    return picture
