@@ -36,6 +36,7 @@ PAGES = {
     ],
     _("Inside the network"): [
         st.Page("pages/activations.py", title=_("Activation maps"), icon="🔥"),
+        st.Page("pages/network.py", title=_("How the network reads a digit"), icon="🧠"),
         st.Page("pages/digits.py", title=_("Read my digit"), icon="✍️"),
     ],
 }
