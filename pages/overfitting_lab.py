@@ -4,6 +4,7 @@ augmentation + dropout, their accuracy and loss curves overlaid like the seed's 
 import functools
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from cnn_core.figures.charts import comparison_figure
 from cnn_core.learning.models import build_cats_dogs_convnet
@@ -228,7 +229,10 @@ if data is None:
             "**Train on image folders** page; this lab trains on the same data."
         )
     )
-    st.page_link("pages/folder_training.py", label=_("Train on image folders"), icon="🗂️")
+    try:
+        st.page_link("pages/folder_training.py", label=_("Train on image folders"), icon="🗂️")
+    except StreamlitAPIException:  # The page runs alone, outside app.py's navigation: nothing to link to.
+        pass
     st.stop()
 
 st.caption(
