@@ -102,7 +102,13 @@ def load_path(text: str, validation_split: float, max_per_class: int, out_dir) -
 def data_section() -> folders.ImageFolderData | None:
     """Choose and load a data set; returns the one loaded in this session, if any."""
     options = [key for key in SOURCES if key != "path" or paths.folder_paths_enabled()]
-    source = st.radio(_("Data"), options, format_func=lambda key: _(SOURCES[key]), horizontal=True, key="folder_source")
+    source = st.radio(
+        _("Data"),
+        options,
+        format_func={key: _(text) for key, text in SOURCES.items()}.get,
+        horizontal=True,
+        key="folder_source",
+    )
     left, right = st.columns(2)
     max_per_class = left.number_input(
         _("Images per class, at most (per split)"),
@@ -200,7 +206,11 @@ def augmentation_choice():
     if mine is not None:
         choices[N_("My settings from the Augmentation page")] = mine
     label = st.radio(
-        _("Augmentation (training batches only)"), list(choices), format_func=_, horizontal=True, key="folder_augment"
+        _("Augmentation (training batches only)"),
+        list(choices),
+        format_func={key: _(key) for key in choices}.get,
+        horizontal=True,
+        key="folder_augment",
     )
     settings = choices[label]
     if settings is not None:

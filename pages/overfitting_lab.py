@@ -309,7 +309,7 @@ if lab_runs():
                 recipe = st.radio(
                     _("Run"),
                     list(watched),
-                    format_func=title,
+                    format_func={recipe: title(recipe) for recipe in watched}.get,
                     horizontal=True,
                     key="lab_epochs_run",
                 )

@@ -52,7 +52,12 @@ st.header(_("1. Data and training settings"))
 (x_train, y_train), (x_test, y_test) = mnist()
 left, right = st.columns(2)
 with left:
-    data_choice = st.radio(_("Training data"), [ALL_DIGITS, A_SUBSET], format_func=_, horizontal=True)
+    data_choice = st.radio(
+        _("Training data"),
+        [ALL_DIGITS, A_SUBSET],
+        format_func={ALL_DIGITS: _(ALL_DIGITS), A_SUBSET: _(A_SUBSET)}.get,
+        horizontal=True,
+    )
     size = len(x_train)
     if data_choice == A_SUBSET:
         size = st.number_input(
@@ -104,7 +109,7 @@ kernel_size = b.select_slider(_("Kernel size"), [2, 3, 4, 5, 7], value=3)
 pooling = c.radio(
     _("Pooling (2x2, between blocks)"),
     list(POOLING_NAMES),
-    format_func=lambda mode: _(POOLING_NAMES[mode]),
+    format_func={mode: _(name) for mode, name in POOLING_NAMES.items()}.get,
     horizontal=True,
 )
 dense_units = d.select_slider(_("Dense units"), [16, 32, 64, 128, 256], value=64)
