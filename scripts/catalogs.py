@@ -46,6 +46,18 @@ DOMAINS = {
         "cnn_core/figures/style.py",
         "cnn_core/figures/pictures.py",
     ),
+    # Before "training", whose cnn_core/learning/*.py would otherwise claim the three learning files.
+    "vision": (
+        "pages/augmentation.py",
+        "pages/activations.py",
+        "pages/digits.py",
+        "cnn_core/vision/*.py",
+        "cnn_core/learning/activations.py",
+        "cnn_core/learning/gradcam.py",
+        "cnn_core/learning/patterns.py",
+        "ui/uploads.py",
+        "ui/resources.py",
+    ),
     "training": (
         "pages/training.py",
         "pages/folder_training.py",
@@ -56,12 +68,6 @@ DOMAINS = {
         "cnn_core/learning/*.py",
         "cnn_core/figures/charts.py",
         "cnn_core/data/*.py",
-    ),
-    "vision": (
-        "pages/augmentation.py",
-        "pages/activations.py",
-        "pages/digits.py",
-        "cnn_core/vision/*.py",
     ),
     "network": ("pages/network.py", "ui/network.py"),
     "lesson": ("pages/lesson.py", "ui/lesson.py"),
