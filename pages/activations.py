@@ -11,31 +11,42 @@ from cnn_core.learning.evaluation import class_probabilities
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.vision import images
 from ui import state
+from ui.i18n import N_, _, error_text, ngettext, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 from ui.uploads import image_upload, show_error
 
-SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
-SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
+SOURCES = {
+    "MNIST test digit": N_("MNIST test digit"),
+    "Sample cat photo": N_("Sample cat photo"),
+    "Upload a picture": N_("Upload a picture"),
+    "Camera": N_("Camera"),
+}
+SEED_MODEL = N_("Seed cats-vs-dogs convnet (untrained)")
+SESSION_MODEL = N_("{name} (trained this session)")
 MAX_PATTERNS_PER_RUN = 32
 PATTERN_CACHE_KEY = "activations_filter_patterns"
 PATTERN_CACHE_SIZE = 256
 
-st.title("Activation maps")
+st.title(_("Activation maps"))
 st.markdown(
-    "Run one picture through a convnet and look at what every **conv** and **pooling** layer "
-    "outputs, laid out 16 maps per row as in the seed. Early layers keep edges and most of the "
-    "picture; deeper layers keep fewer, sparser maps that fire only where the features they "
-    "learned appear. Then see **where the model looked** (Grad-CAM) and **what a filter "
-    "responds to** (gradient ascent)."
+    _(
+        "Run one picture through a convnet and look at what every **conv** and **pooling** layer "
+        "outputs, laid out 16 maps per row as in the seed. Early layers keep edges and most of the "
+        "picture; deeper layers keep fewer, sparser maps that fire only where the features they "
+        "learned appear. Then see **where the model looked** (Grad-CAM) and **what a filter "
+        "responds to** (gradient ascent)."
+    )
 )
 st.info(
-    "Only models that ship with the app or that you trained in this session can be opened here. "
-    "The page does not accept uploaded model files: deserializing a model file can run code "
-    "hidden in it, and Keras's `safe_mode` guard against that has had several bypasses."
+    _(
+        "Only models that ship with the app or that you trained in this session can be opened here. "
+        "The page does not accept uploaded model files: deserializing a model file can run code "
+        "hidden in it, and Keras's `safe_mode` guard against that has had several bypasses."
+    )
 )
 
 
-@st.cache_resource(show_spinner="Building the seed's cats-vs-dogs convnet...")
+@st.cache_resource(show_spinner=False)
 def seed_cats_dogs_model():
     """The seed's architecture with random weights, shared read-only: shows its listing's shapes."""
     from cnn_core.learning.models import build_cats_dogs_convnet
@@ -50,9 +61,15 @@ def model_choices() -> dict:
     }
     for name, entry in state.session_models().items():
         if entry.task in ("mnist", "folder"):
-            choices[f"{name} (trained this session)"] = ("session", name)
+            choices[SESSION_MODEL.format(name=name)] = ("session", name)
     choices[SEED_MODEL] = ("seed", None)
     return choices
+
+
+def model_label(label: str, choices: dict) -> str:
+    """A choice's label (its English value) as the visitor reads it."""
+    kind, name = choices[label]
+    return _(SESSION_MODEL, name=name) if kind == "session" else _(label)
 
 
 def load_choice(kind: str, name):
@@ -63,7 +80,9 @@ def load_choice(kind: str, name):
     if kind == "shipped":
         model, class_names = shipped_model(name), [str(digit) for digit in range(10)]
     else:
-        model, class_names = seed_cats_dogs_model(), ["cat", "dog"]
+        with st.spinner(_("Building the seed's cats-vs-dogs convnet...")):
+            model = seed_cats_dogs_model()
+        class_names = [_("cat"), _("dog")]
     return model, class_names, tuple(model.inputs[0].shape[1:])
 
 
@@ -71,24 +90,26 @@ def input_picture(source: str, grey_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
         (_, _), (x_test, y_test) = mnist()
-        index = st.number_input("Test image index", 0, len(x_test) - 1, 0, key="activations_digit")
-        st.caption(f"Label: **{y_test[index]}**")
+        index = st.number_input(_("Test image index"), 0, len(x_test) - 1, 0, key="activations_digit")
+        st.caption(_("Label: **{label}**", label=y_test[index]))
         return x_test[index]
     if source == "Sample cat photo":
         return images.load_sample_photo(max_side=512)
     if source == "Upload a picture":
-        picture = image_upload("Picture (PNG, JPEG, ...)", key="activations_upload", max_side=512)
+        picture = image_upload(_("Picture (PNG, JPEG, ...)"), key="activations_upload", max_side=512)
     else:
-        shot = st.camera_input("Take a picture", key="activations_camera")
+        shot = st.camera_input(_("Take a picture"), key="activations_camera")
         picture = None
         if shot is not None:
             try:
                 picture = images.load_image(shot, max_side=512)
             except images.ImageError as exc:
-                st.error(f"Could not use the camera picture: {exc}")
+                st.error(_("Could not use the camera picture: {reason}", reason=error_text(exc)))
     if picture is None:
-        st.info("Upload a picture to continue." if source == "Upload a picture" else "Take a photo to continue.")
-    elif grey_model and st.checkbox("Invert (MNIST digits are white on black)", value=True, key="activations_invert"):
+        st.info(_("Upload a picture to continue.") if source == "Upload a picture" else _("Take a photo to continue."))
+    elif grey_model and st.checkbox(
+        _("Invert (MNIST digits are white on black)"), value=True, key="activations_invert"
+    ):
         picture = 255 - picture
     return picture
 
@@ -102,22 +123,31 @@ def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
 # 1. The model and the picture.
 choices = model_choices()
 left, right = st.columns(2)
-label = left.selectbox("Model", list(choices), key="activations_model")
+label = left.selectbox(
+    _("Model"), list(choices), format_func=lambda label: model_label(label, choices), key="activations_model"
+)
 if not any(kind == "shipped" for kind, _ in choices.values()):
-    left.caption("The shipped MNIST model is not in models/ yet; train one on the training pages to see a real one.")
+    left.caption(
+        _("The shipped MNIST model is not in `models/` yet; train one on the training pages to see a real one.")
+    )
 try:
     model, class_names, input_shape = load_choice(*choices[label])
 except Exception as exc:  # A damaged model file or a model without an image input.
-    st.error(f"Could not open **{label}**: {exc}")
+    st.error(_("Could not open **{label}**: {reason}", label=model_label(label, choices), reason=error_text(exc)))
     st.stop()
 if choices[label][0] == "seed":
-    left.warning("These weights are random: the maps show the seed's shapes, and the prediction is chance.")
+    left.warning(_("These weights are random: the maps show the seed's shapes, and the prediction is chance."))
 grey_model = input_shape[-1] == 1
 with right:
     # One choice per kind of model, so a colour model opens on the cat and an MNIST one on a digit.
     kind = "grey" if grey_model else "colour"
     source = st.radio(
-        "Picture", SOURCES, index=0 if grey_model else 1, horizontal=True, key=f"activations_source_{kind}"
+        _("Picture"),
+        list(SOURCES),
+        index=0 if grey_model else 1,
+        format_func=lambda source: _(SOURCES[source]),
+        horizontal=True,
+        key=f"activations_source_{kind}",
     )
     picture = input_picture(source, grey_model)
 if picture is None:
@@ -130,37 +160,43 @@ except ValueError as exc:
     show_error(exc)
     st.stop()
 if len(class_names) != len(probabilities):
-    class_names = [f"class {i}" for i in range(len(probabilities))]
+    class_names = [_("class {index}", index=i) for i in range(len(probabilities))]
 
 # 2. The prediction and where the model looked.
-st.header("Prediction and Grad-CAM")
+st.header(_("Prediction and Grad-CAM"))
 predicted = int(np.argmax(probabilities))
 shown, explained, overlay_column = st.columns(3)
-shown.image(enlarged(x), caption=f"What the model sees: {'x'.join(map(str, input_shape))}", width=280)
+shown.image(enlarged(x), caption=_("What the model sees: {shape}", shape="x".join(map(str, input_shape))), width=280)
 with explained:
     top = np.argsort(probabilities)[::-1][:3]
-    st.metric("Predicted class", class_names[predicted])
-    st.markdown("\n".join(f"- {class_names[i]}: {probabilities[i]:.1%}" for i in top))
+    st.metric(_("Predicted class"), class_names[predicted])
+    st.markdown("\n".join(f"- {class_names[i]}: {percent(probabilities[i])}" for i in top))
     choice = st.selectbox(
-        "Explain class",
+        _("Explain class"),
         [-1, *range(len(class_names))],
         key="activations_cam_class",
-        format_func=lambda i: "the predicted class" if i < 0 else class_names[i],
+        format_func=lambda i: _("the predicted class") if i < 0 else class_names[i],
     )
 target = None if choice < 0 else choice
 heatmap = gradcam.grad_cam(model, x, class_index=target)
 cam_class = class_names[predicted if target is None else target]
-overlay_column.image(pictures.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
+overlay_column.image(
+    pictures.overlay_heatmap(enlarged(x), heatmap), caption=_("Grad-CAM for '{name}'", name=cam_class), width=280
+)
 st.caption(
-    f"Grad-CAM weighs each map of the last conv layer ({gradcam.last_conv_layer_name(model, input_shape)}, "
-    f"{heatmap.shape[0]}x{heatmap.shape[1]}) by how "
-    "much the class score grows with it, adds them up and keeps the positive part: red is where the "
-    "evidence for the class lies. An all-blue overlay means no position argues for that class."
+    _(
+        "Grad-CAM weighs each map of the last conv layer (`{layer}`, {height}x{width}) by how "
+        "much the class score grows with it, adds them up and keeps the positive part: red is where the "
+        "evidence for the class lies. An all-blue overlay means no position argues for that class.",
+        layer=gradcam.last_conv_layer_name(model, input_shape),
+        height=heatmap.shape[0],
+        width=heatmap.shape[1],
+    )
 )
 
 # 3. Every layer's maps, as in the seed.
-st.header("Feature maps, layer by layer")
-per_row = st.slider("Maps per row", 4, 32, 16, key="activations_per_row")
+st.header(_("Feature maps, layer by layer"))
+per_row = st.slider(_("Maps per row"), 4, 32, 16, key="activations_per_row")
 for name, activation in maps:
     height, width, channels = activation.shape
     grid = activations.activation_grid(activation, per_row)
@@ -169,45 +205,71 @@ for name, activation in maps:
     st.image(pictures.grid_picture(grid, (height, width), pictures.display_scale(grid.shape[1])))
     if flat:
         st.caption(
-            f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing."
+            ngettext(
+                "{n} of {channels} maps is blank for this picture (flat, shown as 128): its filter found nothing.",
+                "{n} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing.",
+                flat,
+                channels=channels,
+            )
         )
 
-st.subheader("Zoom on one map")
+st.subheader(_("Zoom on one map"))
 names = [name for name, _ in maps]
 zoom_left, zoom_right = st.columns([1, 3])
-zoom_layer = zoom_left.selectbox("Layer", names, key="activations_zoom_layer")
+zoom_layer = zoom_left.selectbox(_("Layer"), names, key="activations_zoom_layer")
 zoom_maps = dict(maps)[zoom_layer]
-channel = zoom_left.number_input("Channel", 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}")
+channel = zoom_left.number_input(
+    _("Channel"), 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}"
+)
 values = zoom_maps[..., channel]
-zoom_left.markdown(f"min **{values.min():.4g}** · max **{values.max():.4g}** · mean **{values.mean():.4g}**")
-zoom_right.plotly_chart(charts.channel_figure(values, f"{zoom_layer}, channel {channel}"), key="activations_zoom_chart")
+zoom_left.markdown(
+    _(
+        "min **{low:.4g}** · max **{high:.4g}** · mean **{mean:.4g}**",
+        low=values.min(),
+        high=values.max(),
+        mean=values.mean(),
+    )
+)
+zoom_figure = charts.channel_figure(values, _("{layer}, channel {channel}", layer=zoom_layer, channel=channel))
+zoom_figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
+zoom_right.plotly_chart(zoom_figure, key="activations_zoom_chart")
 
 # 4. The first layer's kernels.
-st.header("The first layer's kernels")
+st.header(_("The first layer's kernels"))
 st.markdown(
-    "Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it."
+    _(
+        "Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is "
+        "bright where the pixels look like it."
+    )
 )
-st.plotly_chart(charts.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
+kernels = charts.kernels_figure(activations.first_conv_kernel(model, input_shape))
+# The facets are titled "filter N"; the number stays, the word follows the language.
+kernels.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
+st.plotly_chart(kernels, key="activations_kernels")
 
 # 5. Filter patterns by gradient ascent.
-st.header("What a filter responds to")
+st.header(_("What a filter responds to"))
 st.markdown(
-    "Start from a grey picture with faint noise and change it, step by step, in the direction that "
-    "raises one filter's mean activation (Deep Learning with Python, 5.4.2). First-layer patterns "
-    "stay nearly flat: one 3x3 filter averaged over the whole picture only cares about the sum of "
-    "its weights. Deeper filters draw strokes and textures."
+    _(
+        "Start from a grey picture with faint noise and change it, step by step, in the direction that "
+        "raises one filter's mean activation (Deep Learning with Python, 5.4.2). First-layer patterns "
+        "stay nearly flat: one 3x3 filter averaged over the whole picture only cares about the sum of "
+        "its weights. Deeper filters draw strokes and textures."
+    )
 )
 conv_names = activations.conv_layer_names(model, input_shape)
 p1, p2, p3 = st.columns(3)
-layer_name = p1.selectbox("Conv layer", conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
+layer_name = p1.selectbox(_("Conv layer"), conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
 filters = dict(maps)[layer_name].shape[-1]  # Every conv layer is among the maps above.
 first, last = p2.slider(
-    "Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}"
+    _("Filters"), 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}"
 )
-steps = p3.slider("Ascent steps", 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
+steps = p3.slider(_("Ascent steps"), 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
 wanted = list(range(first, last + 1))[:MAX_PATTERNS_PER_RUN]
 if last - first + 1 > MAX_PATTERNS_PER_RUN:
-    st.warning(f"Showing the first {MAX_PATTERNS_PER_RUN} filters of the range; narrow it to see others.")
+    st.warning(
+        _("Showing the first {count} filters of the range; narrow it to see others.", count=MAX_PATTERNS_PER_RUN)
+    )
 # Keyed by what the pattern depends on; a fingerprint rather than id(model), which Python reuses.
 cache = st.session_state.setdefault(PATTERN_CACHE_KEY, {})
 fingerprint = model_fingerprint(model)
@@ -218,17 +280,23 @@ def key_of(index: int) -> tuple:
 
 
 missing = [index for index in wanted if key_of(index) not in cache]
-if missing and st.button(f"Compute {len(missing)} filter pattern(s)", key="activations_pattern_go"):
-    bar = st.progress(0.0, text="Gradient ascent...")
+if missing and st.button(_("Compute {count} filter pattern(s)", count=len(missing)), key="activations_pattern_go"):
+    bar = st.progress(0.0, text=_("Gradient ascent..."))
     for done, pattern in enumerate(patterns.filter_patterns(model, layer_name, missing, steps=steps), start=1):
         cache[key_of(pattern.filter_index)] = pattern
-        bar.progress(done / len(missing), text=f"Filter {pattern.filter_index}: done {done} of {len(missing)}")
+        bar.progress(
+            done / len(missing),
+            text=_("Filter {index}: done {done} of {total}", index=pattern.filter_index, done=done, total=len(missing)),
+        )
     while len(cache) > PATTERN_CACHE_SIZE:
         cache.pop(next(iter(cache)))
     st.rerun()
 if missing:
     st.caption(
-        "Press the button to compute the patterns (about a second per filter on a small model). Results are kept for this session."
+        _(
+            "Press the button to compute the patterns (about a second per filter on a small model). "
+            "Results are kept for this session."
+        )
     )
 else:
     gallery = st.columns(8)
@@ -237,6 +305,11 @@ else:
         picture = np.squeeze(pattern.image)
         gallery[slot % 8].image(
             pictures.enlarge(picture, 112),
-            caption=f"filter {index} · {pattern.losses[0]:.2f} → {pattern.losses[-1]:.2f}",
+            caption=_(
+                "filter {index} · {first:.2f} → {last:.2f}",
+                index=index,
+                first=pattern.losses[0],
+                last=pattern.losses[-1],
+            ),
         )
-    st.caption("Under each pattern: the filter's mean response (before its ReLU) at the first and last step.")
+    st.caption(_("Under each pattern: the filter's mean response (before its ReLU) at the first and last step."))
