@@ -89,7 +89,7 @@ def load_choice(kind: str, name):
 def input_picture(source: str, grey_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
-        (_, _), (x_test, y_test) = mnist()
+        x_test, y_test = mnist()[1]
         index = st.number_input(_("Test image index"), 0, len(x_test) - 1, 0, key="activations_digit")
         st.caption(_("Label: **{label}**", label=y_test[index]))
         return x_test[index]
@@ -126,7 +126,7 @@ left, right = st.columns(2)
 label = left.selectbox(
     _("Model"), list(choices), format_func=lambda label: model_label(label, choices), key="activations_model"
 )
-if not any(kind == "shipped" for kind, _ in choices.values()):
+if not any(kind == "shipped" for kind, _name in choices.values()):
     left.caption(
         _("The shipped MNIST model is not in `models/` yet; train one on the training pages to see a real one.")
     )
@@ -214,7 +214,7 @@ for name, activation in maps:
         )
 
 st.subheader(_("Zoom on one map"))
-names = [name for name, _ in maps]
+names = [name for name, _maps in maps]
 zoom_left, zoom_right = st.columns([1, 3])
 zoom_layer = zoom_left.selectbox(_("Layer"), names, key="activations_zoom_layer")
 zoom_maps = dict(maps)[zoom_layer]
@@ -245,6 +245,7 @@ st.markdown(
 kernels = charts.kernels_figure(activations.first_conv_kernel(model, input_shape))
 # The facets are titled "filter N"; the number stays, the word follows the language.
 kernels.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
+kernels.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")
 st.plotly_chart(kernels, key="activations_kernels")
 
 # 5. Filter patterns by gradient ascent.

@@ -115,7 +115,7 @@ def uploaded_image():
 
 
 def sample_image():
-    _, (x_test, y_test) = mnist()
+    x_test, y_test = mnist()[1]
     if st.button(_("Another sample")) or "digit_sample" not in st.session_state:
         st.session_state.digit_sample = int(np.random.default_rng().integers(len(x_test)))
     index = st.session_state.digit_sample
