@@ -123,9 +123,9 @@ def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
 # 1. The model and the picture.
 choices = model_choices()
 left, right = st.columns(2)
-label = left.selectbox(
-    _("Model"), list(choices), format_func=lambda label: model_label(label, choices), key="activations_model"
-)
+# Shown texts are made now: AppTest (and Streamlit) may call format_func outside this run.
+model_labels = {label: model_label(label, choices) for label in choices}
+label = left.selectbox(_("Model"), list(choices), format_func=model_labels.get, key="activations_model")
 if not any(kind == "shipped" for kind, _name in choices.values()):
     left.caption(
         _("The shipped MNIST model is not in `models/` yet; train one on the training pages to see a real one.")
@@ -133,7 +133,7 @@ if not any(kind == "shipped" for kind, _name in choices.values()):
 try:
     model, class_names, input_shape = load_choice(*choices[label])
 except Exception as exc:  # A damaged model file or a model without an image input.
-    st.error(_("Could not open **{label}**: {reason}", label=model_label(label, choices), reason=error_text(exc)))
+    st.error(_("Could not open **{label}**: {reason}", label=model_labels[label], reason=error_text(exc)))
     st.stop()
 if choices[label][0] == "seed":
     left.warning(_("These weights are random: the maps show the seed's shapes, and the prediction is chance."))
@@ -145,7 +145,7 @@ with right:
         _("Picture"),
         list(SOURCES),
         index=0 if grey_model else 1,
-        format_func=lambda source: _(SOURCES[source]),
+        format_func={source: _(text) for source, text in SOURCES.items()}.get,
         horizontal=True,
         key=f"activations_source_{kind}",
     )
@@ -175,7 +175,7 @@ with explained:
         _("Explain class"),
         [-1, *range(len(class_names))],
         key="activations_cam_class",
-        format_func=lambda i: _("the predicted class") if i < 0 else class_names[i],
+        format_func={-1: _("the predicted class"), **dict(enumerate(class_names))}.get,
     )
 target = None if choice < 0 else choice
 heatmap = gradcam.grad_cam(model, x, class_index=target)

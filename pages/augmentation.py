@@ -122,7 +122,7 @@ def controls() -> AugmentSettings:
     fill_mode = st.selectbox(
         _("fill_mode"),
         FILL_MODES,
-        format_func=lambda mode: _(FILL_MODE_NAMES.get(mode, mode)),
+        format_func={mode: _(FILL_MODE_NAMES.get(mode, mode)) for mode in FILL_MODES}.get,
         key="aug_fill",
         help=_("How the corners uncovered by a turn or shift are filled."),
     )
@@ -141,7 +141,11 @@ def controls() -> AugmentSettings:
 def source_image() -> np.ndarray:
     """The photo to augment, as uint8 (150, 150, 3): squashed like Keras's load_img(target_size)."""
     choice = st.radio(
-        _("Image"), list(SOURCES), format_func=lambda source: _(SOURCES[source]), horizontal=True, key="aug_source"
+        _("Image"),
+        list(SOURCES),
+        format_func={source: _(text) for source, text in SOURCES.items()}.get,
+        horizontal=True,
+        key="aug_source",
     )
     photo = None
     if choice == "Upload a photo":

@@ -233,7 +233,7 @@ if not choices:
 choice = st.selectbox(
     _("Model"),
     list(choices),
-    format_func=lambda label: choices[label][0],
+    format_func={label: shown_label for label, (shown_label, _load) in choices.items()}.get,
     help=_("The augmented model is the default: see below why."),
 )
 model = choices[choice][1]()
@@ -259,7 +259,7 @@ sources = ["Camera", "Draw", "Upload a photo", "Sample snapshot"] + (["Live vide
 source = st.radio(
     _("Where does the digit come from?"),
     sources,
-    format_func=lambda source: _(SOURCES[source]),
+    format_func={source: _(text) for source, text in SOURCES.items()}.get,
     horizontal=True,
     key="digit_source",
 )
