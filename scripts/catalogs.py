@@ -55,8 +55,6 @@ DOMAINS = {
         "cnn_core/learning/activations.py",
         "cnn_core/learning/gradcam.py",
         "cnn_core/learning/patterns.py",
-        "ui/uploads.py",
-        "ui/resources.py",
     ),
     "training": (
         "pages/training.py",
