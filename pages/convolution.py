@@ -4,10 +4,12 @@ import streamlit as st
 
 from cnn_core.figures.grids import feature_maps_figure
 from ui import concept as ui
+from ui import settings
 from ui.i18n import _, language
 from ui.players import conv_player
 
 st.title(_("Convolution"))
+settings.begin("convolution")
 st.markdown(
     _(
         "A convolution layer slides a small **window** (3×3 or 5×5) over its input. At every position "
@@ -25,9 +27,6 @@ picked = ui.pick_input("conv")
 if picked is None:
     st.stop()
 image, channel_names = picked
-if image.shape[2] == 3 and image.shape[0] > 12:
-    caption = _("{height}×{width}×3 input", height=image.shape[0], width=image.shape[1])
-    st.image(image, caption=caption, width=220, clamp=True)
 
 st.subheader(_("2. Filters"))
 bank = ui.kernel_bank("conv", channel_names)
@@ -37,7 +36,9 @@ kernel_bank, bias, filter_names = bank
 
 st.subheader(_("3. Stride, padding and the output size"))
 left, right = st.columns(2)
-strides = left.slider(_("Stride"), 1, 4, 1, key="conv_strides", help=_("How many cells the window jumps."))
+strides = settings.slider(
+    _("Stride"), 1, 4, 1, key="conv_strides", help=_("How many cells the window jumps."), where=left
+)
 with right:
     padding = ui.padding_picker("conv")
 shape = ui.show_output_size(
@@ -67,3 +68,4 @@ st.caption(
         filters=output.shape[2],
     )
 )
+settings.share_link()

@@ -9,12 +9,14 @@ from cnn_core.ops.kernels import KERNEL_SIZES, preset_kernel
 from cnn_core.ops.shapes import conv_output_size, padding_amounts
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
+from ui import settings
 from ui.i18n import _, language, number
 
 # The presets of the photo example, in the order shown.
 PHOTO_KERNELS = ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen")
 
 st.title(_("Padding"))
+settings.begin("padding")
 st.markdown(
     _(
         "Without padding (**valid**) a k×k window fits only i − k + 1 times across an input of size i, "
@@ -29,9 +31,11 @@ st.markdown(
 
 st.subheader(_("1. Pad a small input"))
 left, middle, right = st.columns(3)
-size = left.slider(_("Input size i"), 2, 10, 5, key="pad_size")
-kernel_size = middle.slider(_("Kernel size k"), 1, 6, 3, key="pad_kernel", help=_("Even sizes show the uneven split."))
-strides = right.slider(_("Stride s"), 1, 3, 1, key="pad_strides")
+size = settings.slider(_("Input size i"), 2, 10, 5, key="pad_size", where=left)
+kernel_size = settings.slider(
+    _("Kernel size k"), 1, 6, 3, key="pad_kernel", help=_("Even sizes show the uneven split."), where=middle
+)
+strides = settings.slider(_("Stride s"), 1, 3, 1, key="pad_strides", where=right)
 padding = ui.padding_picker("pad", default="same")
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="kernel")
 if shape is not None:
@@ -74,9 +78,17 @@ st.markdown(
     )
 )
 left, right = st.columns(2)
-preset = left.selectbox(_("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS))
-photo_k = right.radio(
-    _("Kernel size"), KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
+preset = settings.selectbox(
+    _("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS), where=left
+)
+photo_k = settings.radio(
+    _("Kernel size"),
+    KERNEL_SIZES,
+    index=1,
+    horizontal=True,
+    key="pad_photo_ksize",
+    format_func=lambda k: f"{k}×{k}",
+    where=right,
 )
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
 kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
@@ -109,3 +121,4 @@ st.caption(
         photo=number(photo[0, :, 0].mean(), 3),
     )
 )
+settings.share_link()

@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core.figures.grids import grid_figure, images_figure
 from cnn_core.ops.kernels import preset_kernel
 from ui import concept as ui
+from ui import settings
 from ui.i18n import N_, _, language, number
 from ui.players import pool_player
 
@@ -17,6 +18,7 @@ POOLED = {"max": N_("max pooled: {height}×{width}"), "average": N_("average poo
 PHOTO_POOLED = {"max": N_("max pooled {height}×{width}"), "average": N_("average pooled {height}×{width}")}
 
 st.title(_("Pooling"))
+settings.begin("pooling")
 st.markdown(
     _(
         "A pooling layer slides a window over each feature map, like a convolution, but it has **no "
@@ -36,14 +38,17 @@ x = picked[0]
 
 st.subheader(_("2. Pooling window"))
 cols = st.columns(4)
-mode = cols[0].radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES))
-pool_size = cols[1].slider(_("Pool size"), 1, 4, 2, key="pool_size")
-strides = cols[2].slider(_("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."))
-padding = cols[3].radio(
+mode = settings.radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES), where=cols[0])
+pool_size = settings.slider(_("Pool size"), 1, 4, 2, key="pool_size", where=cols[1])
+strides = settings.slider(
+    _("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."), where=cols[2]
+)
+padding = settings.radio(
     _("Padding"),
     ("valid", "same"),
     key="pool_padding",
     help=_("With 'same', padded cells are left out: never the max, not counted in the mean."),
+    where=cols[3],
 )
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
@@ -72,7 +77,7 @@ st.markdown(
         "settings above."
     )
 )
-preset = st.selectbox(
+preset = settings.selectbox(
     _("Filter of the feature map"),
     PHOTO_FILTERS,
     key="pool_photo_filter",
@@ -107,3 +112,4 @@ if small is not None:
             after=number(downsampled.size),
         )
     )
+settings.share_link()

@@ -7,12 +7,14 @@ from cnn_core.figures.grids import padded_figure
 from cnn_core.ops.coverage import coverage
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
+from ui import settings
 from ui.i18n import _, language, ngettext
 from ui.players import conv_player
 
 CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
 
 st.title(_("Stride"))
+settings.begin("stride")
 st.markdown(
     _(
         "The **stride** s is the distance between two consecutive window positions. With s = 1 the "
@@ -50,9 +52,9 @@ with st.expander(_("The arithmetic, and why it is not 4×4")):
 
 st.subheader(_("Try your own numbers"))
 cols = st.columns(3)
-size = cols[0].slider(_("Input size i"), 3, 12, 5, key="stride_size")
-kernel_size = cols[1].slider(_("Window size k"), 1, 5, 3, key="stride_kernel")
-strides = cols[2].slider(_("Stride s"), 1, 4, 2, key="stride_strides")
+size = settings.slider(_("Input size i"), 3, 12, 5, key="stride_size", where=cols[0])
+kernel_size = settings.slider(_("Window size k"), 1, 5, 3, key="stride_kernel", where=cols[1])
+strides = settings.slider(_("Stride s"), 1, 4, 2, key="stride_strides", where=cols[2])
 padding = ui.padding_picker("stride")
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="window")
 if shape is None:
@@ -123,3 +125,4 @@ st.caption(
     _("The kernel is all ones, so each output is the sum of its window: here the positions matter, not the weights.")
 )
 conv_player(image, ones, np.zeros(1), strides, padding, [_("input")], [_("window sum")], key="stride")
+settings.share_link()

@@ -38,6 +38,7 @@ DOMAINS = {
         "pages/stride.py",
         "pages/pooling.py",
         "ui/concept.py",
+        "ui/settings.py",
         "ui/players.py",
         "cnn_core/ops/*.py",
         "cnn_core/figures/grids.py",
