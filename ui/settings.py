@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnn_core.ops.kernels import GridError, format_number, parse_cell, parse_grid
-from ui.i18n import _
+from ui.i18n import _, ngettext
 
 KEPT = "kept_settings"  # session_state: setting key -> its last value (cells for grids), all pages
 RUN = "settings_run"  # session_state: what this module notes during one run of one page
@@ -40,6 +40,7 @@ RESERVED = frozenset({"lang"})  # URL names other modules own (ui.i18n's languag
 MAX_SCALAR_CHARS = 40  # "cross (textbook)" is the longest option; a number needs far less
 MAX_GRID_CHARS = 2_000  # 12 x 12 cells of up to 12 characters, with separators
 MAX_SHOWN_CHARS = 40  # a bad name or value is quoted in the notice up to this length
+MAX_NAMED = 5  # the notice names this many bad entries and counts the rest
 NUMBER = re.compile(r"-?\d{1,9}(\.\d{1,9})?")
 
 
@@ -69,19 +70,31 @@ def _opening() -> bool:
 
 
 def _problem(name: str, value) -> None:
-    """Note a URL entry that could not be used and show the notice (again) with every one so far."""
+    """Note a URL entry that could not be used and show the notice (again) with the ones so far."""
     run = _run()
-    shown = str(value)
-    shown = shown if len(shown) <= MAX_SHOWN_CHARS else shown[:MAX_SHOWN_CHARS] + "…"
-    name = name if len(name) <= MAX_SHOWN_CHARS else name[:MAX_SHOWN_CHARS] + "…"
-    run["problems"].append(f"`{name}={shown}`" if shown else f"`{name}`")
-    if "notice" in run:
-        run["notice"].info(
-            _(
-                "This link had settings that could not be read, so those start at their defaults: {entries}.",
-                entries=", ".join(run["problems"]),
-            )
+    run["problems"].append(f"`{_shown(name)}={_shown(value)}`" if value else f"`{_shown(name)}`")
+    if "notice" not in run:
+        return
+    entries, more = ", ".join(run["problems"][:MAX_NAMED]), len(run["problems"]) - MAX_NAMED
+    if more <= 0:
+        text = _(
+            "This link had settings that could not be read, so those start at their defaults: {entries}.",
+            entries=entries,
         )
+    else:
+        text = ngettext(
+            "This link had settings that could not be read, so those start at their defaults: {entries} and {n} more.",
+            "This link had settings that could not be read, so those start at their defaults: {entries} and {n} more.",
+            more,
+            entries=entries,
+        )
+    run["notice"].info(text)
+
+
+def _shown(text) -> str:
+    """A URL name or value as the notice quotes it: short, and without backticks that end the quote."""
+    text = str(text).replace("`", "'")
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
 
 def _seed(key: str, decode: Callable[[str], object]) -> None:
