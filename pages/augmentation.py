@@ -7,6 +7,7 @@ import streamlit as st
 from cnn_core.vision import augment, augment_code, images
 from cnn_core.vision.augment import AugmentSettings
 from cnn_core.vision.transforms import FILL_MODES
+from ui import settings as kept_settings
 from ui import state
 from ui.i18n import N_, _, language
 from ui.uploads import image_upload
@@ -48,9 +49,7 @@ def reroll() -> None:
 
 def controls() -> AugmentSettings:
     """The ImageDataGenerator arguments, as widgets; defaults are the seed's preview cell."""
-    if "aug_rotation" not in st.session_state:
-        # Streamlit forgets a page's widgets when the visitor leaves it; the settings are kept.
-        set_controls(state.augmentation_settings() or augment.SEED_PREVIEW)
+    seed = augment.SEED_PREVIEW  # The defaults; ui.settings keeps the visitor's values and links them.
     st.caption(_("Start from one of the seed's two `ImageDataGenerator` calls:"))
     left, mid, right = st.columns(3)
     left.button(
@@ -74,33 +73,37 @@ def controls() -> AugmentSettings:
         ),
     )
     right.button(_("None"), on_click=apply_preset, args=("none",), width="stretch", help=_("Every setting at zero."))
-    rotation = st.slider(
+    rotation = kept_settings.slider(
         _("rotation_range (degrees)"),
         0,
         180,
+        int(seed.rotation_range),
         key="aug_rotation",
         help=_("Each image is turned by a random angle between -r and +r degrees."),
     )
-    width_shift = st.slider(
+    width_shift = kept_settings.slider(
         _("width_shift_range (fraction of the width)"),
         0.0,
         0.5,
+        seed.width_shift_range,
         step=0.01,
         key="aug_width_shift",
         help=_("In today's Keras this moves the image up and down (keras-team/keras#17398)."),
     )
-    height_shift = st.slider(
+    height_shift = kept_settings.slider(
         _("height_shift_range (fraction of the height)"),
         0.0,
         0.5,
+        seed.height_shift_range,
         step=0.01,
         key="aug_height_shift",
         help=_("In today's Keras this moves the image sideways (keras-team/keras#17398)."),
     )
-    shear = st.slider(
+    shear = kept_settings.slider(
         _("shear_range (degrees)"),
         0.0,
         45.0,
+        seed.shear_range,
         step=0.1,
         key="aug_shear",
         help=_(
@@ -108,20 +111,24 @@ def controls() -> AugmentSettings:
             "it in radians: 0.2 rad is about 11.5°. Try 11.5 to see what the book's author saw."
         ),
     )
-    zoom = st.slider(
+    zoom = kept_settings.slider(
         _("zoom_range"),
         0.0,
         0.9,
+        seed.zoom_range,
         step=0.05,
         key="aug_zoom",
         help=_("z draws a scale in [1 - z, 1 + z] for each axis on its own; above 1 zooms out."),
     )
     flip_left, flip_right = st.columns(2)
-    horizontal = flip_left.checkbox(_("horizontal_flip"), key="aug_hflip")
-    vertical = flip_right.checkbox(_("vertical_flip"), key="aug_vflip")
-    fill_mode = st.selectbox(
+    horizontal = kept_settings.checkbox(
+        _("horizontal_flip"), key="aug_hflip", value=seed.horizontal_flip, where=flip_left
+    )
+    vertical = kept_settings.checkbox(_("vertical_flip"), key="aug_vflip", value=seed.vertical_flip, where=flip_right)
+    fill_mode = kept_settings.selectbox(
         _("fill_mode"),
         FILL_MODES,
+        index=FILL_MODES.index(seed.fill_mode),
         format_func={mode: _(FILL_MODE_NAMES.get(mode, mode)) for mode in FILL_MODES}.get,
         key="aug_fill",
         help=_("How the corners uncovered by a turn or shift are filled."),
@@ -140,7 +147,7 @@ def controls() -> AugmentSettings:
 
 def source_image() -> np.ndarray:
     """The photo to augment, as uint8 (150, 150, 3): squashed like Keras's load_img(target_size)."""
-    choice = st.radio(
+    choice = kept_settings.radio(
         _("Image"),
         list(SOURCES),
         format_func={source: _(text) for source, text in SOURCES.items()}.get,
@@ -158,6 +165,7 @@ def source_image() -> np.ndarray:
 
 
 st.title(_("Data augmentation"))
+kept_settings.begin("augmentation")
 st.markdown(
     _(
         "With only 2,000 pictures, the seed's cats-vs-dogs convnet memorises its training set. "
@@ -171,10 +179,9 @@ settings_column, grid_column = st.columns([1, 2], gap="large")
 with settings_column:
     settings = controls()
     state.set_augmentation_settings(settings)
-    count = st.slider(_("Variants"), 4, 16, 8, key="aug_count")
+    count = kept_settings.slider(_("Variants"), 4, 16, 8, key="aug_count")
     seed_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
-    st.session_state.setdefault("aug_seed", 0)
-    seed = seed_column.number_input(_("Seed"), 0, 99_999, key="aug_seed")
+    seed = kept_settings.number_input(_("Seed"), 0, 99_999, 0, key="aug_seed", where=seed_column)
     button_column.button(_("🎲 Reroll"), on_click=reroll, width="stretch")
 
 with grid_column:
@@ -213,3 +220,4 @@ with layers:
             "full turn, not degrees."
         )
     )
+kept_settings.share_link()

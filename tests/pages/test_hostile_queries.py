@@ -29,6 +29,7 @@ TARGETS = {
     "padding": ("pad_size", "pad_padding", None),
     "stride": ("stride_size", "stride_padding", None),
     "pooling": ("pool_size", "pool_mode", "pool_grid1"),
+    "augmentation": ("aug_rotation", "aug_fill", None),
 }
 BAD_GRIDS = {
     "ragged": "1,2;3",
