@@ -55,8 +55,8 @@ def home(tab) -> Shot:
 def convolution(tab) -> Shot:
     """'same' padding, then the step-by-step player moved forward to a window that overlaps the zeros."""
     bh.choose_radio(tab, T("Padding"), "same")
-    tab.get_by_role("tab").filter(has_text=T("Step by step")).first.click()
-    forward = tab.get_by_role("button", name=T("Forward"))
+    tab.get_by_role("tab").filter(has_text=T("🔍 Step by step")).first.click()
+    forward = tab.get_by_role("button", name=T("Forward ▶"))
     forward.first.wait_for()
     step = tab.locator('[data-testid="stMain"] input[type="range"][aria-label="' + T("Step") + '"]')
     for _ in range(STEPS_FORWARD):
@@ -67,7 +67,7 @@ def convolution(tab) -> Shot:
         while int(step.input_value()) <= before and time.monotonic() < deadline:
             time.sleep(0.1)
     bh.wait_settled(tab)
-    return Shot(heading(tab, T("Watch it compute")), height=1010)
+    return Shot(heading(tab, T("4. Watch it compute")), height=1010)
 
 
 def padding(tab) -> Shot:
@@ -79,11 +79,11 @@ def stride(tab) -> Shot:
 
 
 def pooling(tab) -> Shot:
-    return Shot(heading(tab, T("Downsampling a real feature map")), height=950)
+    return Shot(heading(tab, T("3. Downsampling a real feature map")), height=950)
 
 
 def augmentation(tab) -> Shot:
-    return Shot(heading(tab, T("augmentation")), height=1020)
+    return Shot(heading(tab, T("Data augmentation")), height=1020)
 
 
 def training(tab) -> Shot:
