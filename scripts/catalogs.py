@@ -40,6 +40,7 @@ DOMAINS = {
         "ui/concept.py",
         "ui/settings.py",
         "ui/players.py",
+        "ui/predict.py",
         "cnn_core/ops/*.py",
         "cnn_core/figures/grids.py",
         "cnn_core/figures/players.py",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
 import numpy as np
@@ -16,8 +17,8 @@ MAX_FRAMES = 400
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _conv_frames(image, kernel, bias, strides, padding) -> tuple[list, int]:
-    frames = list(islice(conv_steps(image, kernel, bias, strides, padding), MAX_FRAMES))
+def _conv_frames(image, kernel, bias, strides, padding, activation=None) -> tuple[list, int]:
+    frames = list(islice(conv_steps(image, kernel, bias, strides, padding, activation), MAX_FRAMES))
     return frames, frames[0].total
 
 
@@ -36,8 +37,14 @@ def conv_player(
     channel_names: list[str],
     filter_names: list[str],
     key: str,
+    activation: str | None = None,
+    predict: Callable | None = None,
 ) -> None:
-    """Play (in the browser) and step through (exactly) the convolution of one chosen filter."""
+    """Play (in the browser) and step through (exactly) the convolution of one chosen filter.
+
+    ``activation`` (None or "relu") follows the sum plus bias, as in ``conv2d``; ``predict(frame)``,
+    if given, is called in Step by step before the frame's figure and arithmetic (a prediction box).
+    """
     count = kernel_bank.shape[3]
     left, right = st.columns(2)
     f = (
@@ -58,7 +65,7 @@ def conv_player(
         if len(channel_names) > 1
         else 0
     )
-    frames, total = _conv_frames(image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding)
+    frames, total = _conv_frames(image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
     padded, pads = frames[0].padded, frames[0].pads
     _frames_note(len(frames), total, FEATURE_MAP_NOTE)
     play, step = st.tabs([_("▶ Play"), _("🔍 Step by step")])
@@ -66,11 +73,16 @@ def conv_player(
         figure = conv_player_figure(frames, padded, pads, c, channel_names, language=language())
         st.plotly_chart(figure, theme=None, key=f"{key}_player")
     with step:
-        _conv_stepper(frames, padded, pads, c, channel_names, key)
+        _conv_stepper(frames, padded, pads, c, channel_names, key, predict)
 
 
-def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str, key: str) -> None:
-    """Play (in the browser) and step through (exactly) the pooling of the first channel of x."""
+def pool_player(
+    x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str, key: str, predict: Callable | None = None
+) -> None:
+    """Play (in the browser) and step through (exactly) the pooling of the first channel of x.
+
+    ``predict(frame)``, if given, is called in Step by step before the frame's figure and arithmetic.
+    """
     frames, total = _pool_frames(x[:, :, :1], pool_size, strides, padding, mode)
     padded, pads = frames[0].padded[:, :, 0], frames[0].pads
     _frames_note(len(frames), total, POOLED_MAP_NOTE)
@@ -78,7 +90,7 @@ def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode:
     with play:
         st.plotly_chart(pool_player_figure(frames, padded, pads, language=language()), theme=None, key=f"{key}_player")
     with step:
-        _pool_stepper(frames, padded, pads, key)
+        _pool_stepper(frames, padded, pads, key, predict)
 
 
 FEATURE_MAP_NOTE = N_(
@@ -114,8 +126,10 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 
 
 @st.fragment
-def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
+def _conv_stepper(frames, padded, pads, channel, channel_names, key, predict=None) -> None:
     frame = frames[_step_index(frames, key)]
+    if predict is not None:
+        predict(frame)
     figure = conv_player_figure([frame], padded, pads, channel, channel_names, language=language())
     st.plotly_chart(figure, theme=None, key=f"{key}_still")
     lines = conv_step_latex(frame, channel_names, relu_label=None)
@@ -132,8 +146,10 @@ def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
 
 
 @st.fragment
-def _pool_stepper(frames, padded, pads, key) -> None:
+def _pool_stepper(frames, padded, pads, key, predict=None) -> None:
     frame = frames[_step_index(frames, key)]
+    if predict is not None:
+        predict(frame)
     st.plotly_chart(pool_player_figure([frame], padded, pads, language=language()), theme=None, key=f"{key}_still")
     st.markdown(_(POOL_WORDS[frame.mode]))
     st.latex(pool_step_latex(frame))
