@@ -50,7 +50,7 @@ choice = settings.radio(
 activation = "relu" if choice == "relu" else None
 st.markdown(
     _(
-        "**Activation** (활성화): the note calls the result of applying the activation function, element "
+        "**Activation**: the note calls the result of applying the activation function, element "
         "by element, to a convolution layer's output its *activation*, and a feature map after ReLU an "
         "*activation map*. ReLU keeps positive values and turns negative ones into 0, so an activation "
         "map shows only where the filter's pattern is present."

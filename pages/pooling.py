@@ -5,10 +5,12 @@ import streamlit as st
 
 from cnn_core.figures.grids import grid_figure, images_figure
 from cnn_core.ops.kernels import preset_kernel
+from cnn_core.ops.sliding import relu
 from ui import concept as ui
 from ui import settings
 from ui.i18n import N_, _, language, number
 from ui.players import pool_player
+from ui.predict import pool_cell_predictor, predict_output_size
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
@@ -50,10 +52,11 @@ padding = settings.radio(
     help=_("With 'same', padded cells are left out: never the max, not counted in the mean."),
     where=cols[3],
 )
+predict_output_size("pool_output_size", x.shape[:2], pool_size, strides, padding)
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
     st.stop()
-pool_player(x, pool_size, strides, padding, mode, key="pool")
+pool_player(x, pool_size, strides, padding, mode, key="pool", predict=pool_cell_predictor("pool_cell"))
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
 st.plotly_chart(
     grid_figure(
@@ -85,7 +88,7 @@ preset = settings.selectbox(
 )
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
 kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
-feature_map = np.maximum(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"), 0.0)  # (148, 148, 1), ReLU
+feature_map = relu(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"))  # (148, 148, 1): Conv2D's ReLU
 small = ui.show_output_size(feature_map.shape[:2], pool_size, strides, padding, what="pooling window")
 if small is not None:
     downsampled = ui.pool2d(feature_map, pool_size, strides, padding, mode)

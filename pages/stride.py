@@ -10,6 +10,7 @@ from ui import concept as ui
 from ui import settings
 from ui.i18n import _, language, ngettext
 from ui.players import conv_player
+from ui.predict import conv_cell_predictor, predict_output_size
 
 CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
 
@@ -56,6 +57,7 @@ size = settings.slider(_("Input size i"), 3, 12, 5, key="stride_size", where=col
 kernel_size = settings.slider(_("Window size k"), 1, 5, 3, key="stride_kernel", where=cols[1])
 strides = settings.slider(_("Stride s"), 1, 4, 2, key="stride_strides", where=cols[2])
 padding = ui.padding_picker("stride")
+predict_output_size("stride_output_size", (size, size), kernel_size, strides, padding)
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="window")
 if shape is None:
     st.stop()
@@ -107,14 +109,24 @@ if seen.unseen:
                 remainder=seen.room % strides,
             )
         )
+    if seen.gap:
+        remedy = _(
+            "No padding helps while the stride is larger than the window: here 'same' padding too leaves "
+            "pixels out. Every pixel is seen only with s ≤ k."
+        )
+    else:
+        remedy = _(
+            "With a stride no larger than the window (s ≤ k), 'same' padding sees them all, and so does a "
+            "stride that divides i + p_before + p_after − k."
+        )
     st.warning(
         _(
             "{unseen} of the {total} input pixels (red ✕) are never inside any window: {reasons}. Keras and "
-            "TensorFlow ignore these pixels without a warning. A stride that divides i + 2p − k, or 'same' "
-            "padding, sees them all.",
+            "TensorFlow ignore these pixels without a warning. {remedy}",
             unseen=seen.unseen,
             total=size * size,
             reasons=_("; and ").join(reasons),
+            remedy=remedy,
         )
     )
 else:
@@ -124,5 +136,15 @@ st.subheader(_("Watch the window jump"))
 st.caption(
     _("The kernel is all ones, so each output is the sum of its window: here the positions matter, not the weights.")
 )
-conv_player(image, ones, np.zeros(1), strides, padding, [_("input")], [_("window sum")], key="stride")
+conv_player(
+    image,
+    ones,
+    np.zeros(1),
+    strides,
+    padding,
+    [_("input")],
+    [_("window sum")],
+    key="stride",
+    predict=conv_cell_predictor("stride_cell", None),
+)
 settings.share_link()

@@ -46,7 +46,7 @@ def _reveal(key: str, mark: str) -> None:
 
 
 def _draw(key: str, kind: str) -> None:
-    """"New numbers": from now on the box asks drawn exercises of ``kind``."""
+    """ "New numbers": from now on the box asks drawn exercises of ``kind``."""
     st.session_state[_key(key, "drawn")] = True
     set_exercise(key, make_exercise(kind, secrets.randbelow(MAX_SEED + 1)))
 
@@ -56,7 +56,7 @@ def _back(key: str) -> None:
 
 
 def verdict(exercise: Exercise, result: dict) -> str:
-    """"right", "wrong", "unreadable" or "revealed" for a kept check of ``exercise``."""
+    """ "right", "wrong", "unreadable" or "revealed" for a kept check of ``exercise``."""
     if result["verdict"] == "revealed":
         return "revealed"
     if check_answer(exercise, result["text"]):
@@ -73,7 +73,9 @@ def predict_box(exercise: Exercise | None, key: str, kind: str) -> bool:
         if exercise is not None:
             st.button(_("Back to this page's numbers"), key=_key(key, "back"), on_click=_back, args=(key,))
         else:
-            st.caption(_("These numbers are not a small question to work out by hand, so here is one of the same kind."))
+            st.caption(
+                _("These numbers are not a small question to work out by hand, so here is one of the same kind.")
+            )
         default = make_exercise(kind, zlib.crc32(key.encode()) % (MAX_SEED + 1))
         exercise_box(default, key, teacher_link=False)
         return False
@@ -105,7 +107,7 @@ def _page_exercise(kind: str, **params) -> Exercise | None:
 
 
 def predict_output_size(key: str, input_shape, kernel_size: int, strides: int, padding) -> None:
-    """"Predict first" before an output size: the page's input, window, stride and padding as the question.
+    """ "Predict first" before an output size: the page's input, window, stride and padding as the question.
 
     A non-square input makes no one-number question, so a drawn one stands in; a window that does
     not fit shows nothing (the page explains why).
@@ -121,7 +123,7 @@ def predict_output_size(key: str, input_shape, kernel_size: int, strides: int, p
 
 
 def predict_same_padding(key: str, input_size: int, kernel_size: int, strides: int) -> None:
-    """"Predict first" before the zeros 'same' padding adds along one axis."""
+    """ "Predict first" before the zeros 'same' padding adds along one axis."""
     exercise = _page_exercise("same_padding", input_size=input_size, kernel_size=kernel_size, strides=strides)
     with st.expander(_("Predict first: the zeros before and after")):
         predict_box(exercise, key, "same_padding")
