@@ -241,7 +241,8 @@ def main() -> None:
                 if only and stem not in only:
                     continue
                 if LANG != "en":  # A fresh page in that language (its title may differ from the link's).
-                    tab.goto(f"{bh.page_url(url, script)}?lang={LANG}", wait_until="commit")
+                    address = f"{url}/" if stem == "home" else bh.page_url(url, script)  # home is the default page
+                    tab.goto(f"{address}?lang={LANG}", wait_until="commit")
                     bh.wait_settled(tab)
                 elif stem != "home":
                     bh.open_page(tab, title)
