@@ -10,8 +10,9 @@ from cnn_core.learning import activations, gradcam, patterns
 from cnn_core.learning.evaluation import class_probabilities
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.vision import images
+from ui import epochs as epochs_ui
 from ui import state
-from ui.i18n import N_, _, error_text, ngettext, percent
+from ui.i18n import N_, _, error_text, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 from ui.uploads import image_upload, show_error
 
@@ -24,6 +25,8 @@ SOURCES = {
 SEED_MODEL = N_("Seed cats-vs-dogs convnet (untrained)")
 SESSION_MODEL = N_("{name} (trained this session)")
 MAX_PATTERNS_PER_RUN = 32
+MAX_PER_ROW = 16  # The note's recipe; more would shrink MNIST's 26-pixel maps below readable thumbnails.
+LABEL_FONT = 11  # pixels of a channel number at the width the page shows a grid (about 720 px)
 PATTERN_CACHE_KEY = "activations_filter_patterns"
 PATTERN_CACHE_SIZE = 256
 
@@ -86,6 +89,14 @@ def load_choice(kind: str, name):
     return model, class_names, tuple(model.inputs[0].shape[1:])
 
 
+@st.cache_data(show_spinner=False)
+def seed_cat_sparsity() -> list:
+    """The note's cat through the seed's cats-vs-dogs convnet: per layer its size, active share and blank maps."""
+    model = seed_cats_dogs_model()
+    cat = images.prepare_image(images.load_sample_photo(max_side=512), tuple(model.inputs[0].shape[1:]))
+    return activations.activation_sparsity(activations.layer_activations(model, cat))
+
+
 def input_picture(source: str, grey_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
@@ -114,6 +125,49 @@ def input_picture(source: str, grey_model: bool):
     return picture
 
 
+def labelled(picture: np.ndarray, cell: tuple[int, int], channels: int) -> np.ndarray:
+    """A grid picture with a white band above each row of cells, each cell's channel number in it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    cell_h, cell_w = cell
+    rows, cols = picture.shape[0] // cell_h, picture.shape[1] // cell_w
+    size = max(LABEL_FONT, round(LABEL_FONT * picture.shape[1] / 720))  # the page shrinks wide grids to fit
+    band = size + 4
+    out = np.full((rows * (cell_h + band), picture.shape[1], 3), 255, np.uint8)
+    for row in range(rows):
+        top = row * (cell_h + band) + band
+        out[top : top + cell_h] = picture[row * cell_h : (row + 1) * cell_h]
+    canvas = Image.fromarray(out)
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=size)
+    for channel in range(channels):
+        row, col = divmod(channel, cols)
+        draw.text((col * cell_w + 2, row * (cell_h + band) + 1), str(channel), fill=(40, 40, 40), font=font)
+    return np.asarray(canvas)
+
+
+def show_zoom(layer: str, maps: np.ndarray, key: str) -> None:
+    """One channel of ``maps`` ((H, W, C), layer ``layer``) as a heatmap with its range."""
+    settings, chart = st.columns([1, 3])
+    channel = settings.number_input(_("Channel"), 0, maps.shape[-1] - 1, 0, key=key)
+    values = maps[..., channel]
+    settings.markdown(
+        _(
+            "min **{low:.4g}** · max **{high:.4g}** · mean **{mean:.4g}**",
+            low=values.min(),
+            high=values.max(),
+            mean=values.mean(),
+        )
+    )
+    figure = charts.channel_figure(values, _("{layer}, channel {channel}", layer=layer, channel=channel))
+    figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
+    chart.plotly_chart(figure, key=f"{key}_chart")
+
+
+def zoom_dialog(layer: str, maps: np.ndarray) -> None:
+    """The zoom, opened from a layer's grid."""
+    st.dialog(_("Zoom on one map"), width="large")(show_zoom)(layer, maps, f"activations_dialog_channel_{layer}")
+
+
 def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
     """A small model input blown up with square pixels for display, uint8 (H, W, 3)."""
     rgb = np.rint(np.repeat(image01, 3 // image01.shape[-1], axis=-1) * 255).astype(np.uint8)
@@ -135,8 +189,26 @@ try:
 except Exception as exc:  # A damaged model file or a model without an image input.
     st.error(_("Could not open **{label}**: {reason}", label=model_labels[label], reason=error_text(exc)))
     st.stop()
-if choices[label][0] == "seed":
+kind, name = choices[label]
+epoch = None  # the shipped model's epoch shown, when it has a history
+if kind == "seed":
     left.warning(_("These weights are random: the maps show the seed's shapes, and the prediction is chance."))
+elif kind == "shipped" and (epochs := epochs_ui.shipped_epochs(name)):
+    epoch = epochs_ui.epoch_slider(epochs, f"activations_epoch_{name}", left, value=epochs[-1])
+    left.caption(
+        _(
+            "The shipped model as it was after {epoch} of its {epochs} training epochs (0: before "
+            "training). Everything below uses these weights.",
+            epoch=epoch,
+            epochs=epochs[-1],
+        )
+    )
+    if epoch != epochs[-1]:  # The last snapshot holds the shipped weights: that model is already loaded.
+        model = epochs_ui.shipped_model_at_epoch(name, epoch, model)
+else:
+    left.caption(_("This model comes without its epoch history: the page shows its final weights only."))
+# Blank maps mean "no feature here" only for a model that learned features.
+trained = kind != "seed" and epoch != 0
 grey_model = input_shape[-1] == 1
 with right:
     # One choice per kind of model, so a colour model opens on the cat and an MNIST one on a digit.
@@ -196,14 +268,19 @@ st.caption(
 
 # 3. Every layer's maps, as in the seed.
 st.header(_("Feature maps, layer by layer"))
-per_row = st.slider(_("Maps per row"), 4, 32, 16, key="activations_per_row")
-for name, activation in maps:
+per_row = st.slider(_("Maps per row"), 4, MAX_PER_ROW, MAX_PER_ROW, key="activations_per_row")
+st.caption(_("Each map is numbered by its channel; **Zoom** opens one map of that layer with its values."))
+for layer, activation in maps:
     height, width, channels = activation.shape
     grid = activations.activation_grid(activation, per_row)
     flat = int(activations.flat_channels(activation).sum())
-    st.markdown(f"**{name}** · {height}x{width}x{channels}")
-    st.image(pictures.grid_picture(grid, (height, width), pictures.display_scale(grid.shape[1])))
-    if flat:
+    title, zoom = st.columns([5, 1], vertical_alignment="bottom")
+    title.markdown(f"**{layer}** · {height}x{width}x{channels}")
+    if zoom.button(_("Zoom"), key=f"activations_zoom_{layer}"):
+        zoom_dialog(layer, activation)
+    scale = pictures.display_scale(grid.shape[1])
+    st.image(labelled(pictures.grid_picture(grid, (height, width), scale), (height * scale, width * scale), channels))
+    if flat and trained:
         st.caption(
             ngettext(
                 "{n} of {channels} maps is blank for this picture (flat, shown as 128): its filter found nothing.",
@@ -212,27 +289,70 @@ for name, activation in maps:
                 channels=channels,
             )
         )
+    elif flat:
+        st.caption(
+            ngettext(
+                "{n} of {channels} maps is blank for this picture (flat, shown as 128). The weights are "
+                "untrained, so this is a dead ReLU (a random filter that never fires here), not a feature "
+                "the picture lacks.",
+                "{n} of {channels} maps are blank for this picture (flat, shown as 128). The weights are "
+                "untrained, so these are dead ReLUs (random filters that never fire here), not features "
+                "the picture lacks.",
+                flat,
+                channels=channels,
+            )
+        )
 
 st.subheader(_("Zoom on one map"))
-names = [name for name, _maps in maps]
-zoom_left, zoom_right = st.columns([1, 3])
-zoom_layer = zoom_left.selectbox(_("Layer"), names, key="activations_zoom_layer")
-zoom_maps = dict(maps)[zoom_layer]
-channel = zoom_left.number_input(
-    _("Channel"), 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}"
-)
-values = zoom_maps[..., channel]
-zoom_left.markdown(
+names = [layer for layer, _maps in maps]
+zoom_layer = st.selectbox(_("Layer"), names, key="activations_zoom_layer")
+show_zoom(zoom_layer, dict(maps)[zoom_layer], f"activations_zoom_channel_{zoom_layer}")
+
+# 3b. The note's closing point, in numbers.
+st.subheader(_("Deeper layers keep fewer, more abstract features"))
+st.markdown(
     _(
-        "min **{low:.4g}** · max **{high:.4g}** · mean **{mean:.4g}**",
-        low=values.min(),
-        high=values.max(),
-        mean=values.mean(),
+        "The note closes its grids with this point: the deeper the layer, the fewer and the more abstract "
+        "the features it keeps, until the last maps say only whether the model's cat features are in "
+        "the picture. Here it is in numbers, for the note's cat through the seed's cats-vs-dogs convnet "
+        "as this page builds it."
     )
 )
-zoom_figure = charts.channel_figure(values, _("{layer}, channel {channel}", layer=zoom_layer, channel=channel))
-zoom_figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
-zoom_right.plotly_chart(zoom_figure, key="activations_zoom_chart")
+with st.spinner(_("Building the seed's cats-vs-dogs convnet...")):
+    sparsity = seed_cat_sparsity()
+st.dataframe(
+    {
+        _("layer"): [row.name for row in sparsity],
+        _("map size"): ["x".join(map(str, row.shape)) for row in sparsity],
+        _("values"): [number(row.values, 0) for row in sparsity],
+        _("values above 0"): [percent(row.active_share, 0) for row in sparsity],
+        _("blank maps"): [
+            _(
+                "{blank} of {channels} ({share})",
+                blank=row.blank_channels,
+                channels=row.shape[2],
+                share=percent(row.blank_channels / row.shape[2], 0),
+            )
+            for row in sparsity
+        ],
+    },
+    hide_index=True,
+    key="activations_sparsity",
+)
+first, last = sparsity[0], sparsity[-1]
+st.caption(
+    _(
+        "Each pooling halves the side of the maps, so the last layer keeps {last} values where the first "
+        "keeps {first}: more maps ({first_maps} → {last_maps}) of far fewer pixels, each pixel seeing a "
+        "larger part of the cat. The blank maps grow with depth too, but this convnet is untrained: its "
+        "blank maps are dead ReLUs. In the note's trained model, the blank squares of the last grids are "
+        "cat features this picture does not show.",
+        last=number(last.values, 0),
+        first=number(first.values, 0),
+        first_maps=first.shape[2],
+        last_maps=last.shape[2],
+    )
+)
 
 # 4. The first layer's kernels.
 st.header(_("The first layer's kernels"))

@@ -95,6 +95,7 @@ def drawn_image():
     except Exception as exc:  # The component can fail to register outside a browser session.
         st.error(_("The drawing pad could not start here (`{reason}`); use the camera or a photo instead.", reason=exc))
         return None
+    st.space("medium")  # The pad's toolbar floats above its top edge; without room it covers the source radio.
     canvas = st_canvas(
         stroke_width=18,
         stroke_color="#FFFFFF",

@@ -8,7 +8,8 @@ import streamlit as st
 from cnn_core.figures.charts import kernel_change_figure
 from cnn_core.figures.pictures import display_scale, grid_picture, kernels_picture
 from cnn_core.learning.activations import activation_grid
-from cnn_core.learning.snapshots import Watch
+from cnn_core.learning.snapshots import Watch, model_at_epoch
+from ui import resources
 from ui.i18n import _, language
 
 KERNEL_CELL = 40  # pixels per kernel in the kernel pictures
@@ -25,14 +26,7 @@ def scrubber(snapshots: list, probes: np.ndarray, key: str, probe_names: list[st
     if st.session_state.get(follow_key, True) or st.session_state.get(f"{key}_epoch") not in epochs:
         st.session_state[f"{key}_epoch"] = epochs[-1]  # Follows the newest epoch until the visitor moves it.
     left, right = st.columns([3, 1])
-    epoch = left.select_slider(
-        _("Epoch"),
-        epochs,
-        key=f"{key}_epoch",
-        on_change=_stop_following,
-        args=(follow_key,),
-        help=_("0 is the network before training; each step is one epoch more."),
-    )
+    epoch = epoch_slider(epochs, f"{key}_epoch", left, on_change=_stop_following, args=(follow_key,))
     names = probe_names or [_("picture {number}", number=i + 1) for i in range(len(probes))]
     probe = right.selectbox(_("Picture"), range(len(probes)), format_func=names.__getitem__, key=f"{key}_probe")
     chosen, start = snapshots[epochs.index(epoch)], snapshots[0]
@@ -74,6 +68,36 @@ def scrubber(snapshots: list, probes: np.ndarray, key: str, probe_names: list[st
                     channels=values.shape[2],
                 ),
             )
+
+
+def epoch_slider(epochs: list[int], key: str, container=st, value: int | None = None, **callback) -> int:
+    """The scrubber's epoch slider over ``epochs`` (0: before training), in ``container``."""
+    return container.select_slider(
+        _("Epoch"),
+        epochs,
+        value=value,
+        key=key,
+        help=_("0 is the network before training; each step is one epoch more."),
+        **callback,
+    )
+
+
+def shipped_epochs(name: str) -> list[int]:
+    """The epochs of the shipped model ``name``'s history that kept all its weights ([] without one)."""
+    if not (resources.MODELS_DIR / f"{name}_epochs.npz").is_file():
+        return []
+    history, _probes = resources.shipped_history(name)
+    return [snapshot.epoch for snapshot in history if snapshot.weights is not None]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def shipped_model_at_epoch(name: str, epoch: int, _shipped):
+    """The shipped model ``name`` (``_shipped``, loaded) with its weights after ``epoch`` epochs, shared read-only.
+
+    Keyed by (name, epoch); a few models at once, about 0.8 MB each for the MNIST convnet.
+    """
+    history, _probes = resources.shipped_history(name)
+    return model_at_epoch(_shipped, next(snapshot for snapshot in history if snapshot.epoch == epoch))
 
 
 def cat_watch(input_shape) -> Watch:

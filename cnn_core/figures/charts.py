@@ -174,6 +174,8 @@ def probability_figure(probabilities: np.ndarray, title: str | None = None, lang
         height=300,
         margin=dict(l=10, r=10, t=40, b=10),
     )
+    # Every digit gets its tick: a narrow column would otherwise let plotly label only every other one.
+    figure.update_xaxes(type="category", tickmode="array", tickvals=figure.data[0].x, ticktext=figure.data[0].x)
     return figure
 
 

@@ -127,3 +127,28 @@ def test_activations_another_layer_and_a_bad_upload_in_korean():
     errors = [error.value for error in at.error]
     assert len(errors) == 1 and "notes.png" in errors[0] and has_hangul(errors), errors
     assert_all_korean(at)
+
+
+def test_activations_an_earlier_epoch_the_zoom_and_a_model_without_history_in_korean():
+    at = korean("activations", timeout=120)
+    at.select_slider(key="activations_epoch_mnist_convnet").set_value(0).run()
+    texts = assert_all_korean(at)
+    assert (
+        translate(
+            "The shipped model as it was after {epoch} of its {epochs} training epochs (0: before training). "
+            "Everything below uses these weights.",
+            "ko",
+            epoch=0,
+            epochs=5,
+        )
+        in texts
+    )
+    assert any("ReLU" in text and has_hangul([text]) for text in texts)  # the untrained sentence
+    at.button(key="activations_zoom_conv2d_1").click().run()
+    assert at.number_input(key="activations_dialog_channel_conv2d_1")
+    assert_all_korean(at)
+    at.selectbox(key="activations_model").set_value("MNIST convnet with augmentation (shipped)").run()
+    texts = assert_all_korean(at)
+    assert (
+        translate("This model comes without its epoch history: the page shows its final weights only.", "ko") in texts
+    )
