@@ -162,6 +162,16 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def mapped_files(pid: int, folder: Path) -> int:
+    """How many distinct files under ``folder`` the process has mapped (deleted ones too)."""
+    prefix = str(folder) + "/"
+    try:
+        lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    except OSError:
+        return 0
+    return len({line.split(None, 5)[5] for line in lines if line.count(" ") >= 5 and prefix in line})
+
+
 def command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -190,6 +200,7 @@ class Sample:
     workers: int
     nworkers: int
     tmp: int
+    mapped: int  # Data files under TMPDIR mapped into the server (decoded data sets).
 
     @property
     def tree(self) -> int:
@@ -223,7 +234,7 @@ class Sampler(threading.Thread):
             self._tmp_bytes, self._tmp_at = folder_bytes(self.tmp), time.time()
         return Sample(time.time() - self.started, self.phase, own.get("VmRSS", 0), own.get("RssAnon", 0),
                       own.get("RssFile", 0) + own.get("RssShmem", 0), sum(workers), len(workers),
-                      self._tmp_bytes)  # fmt: skip
+                      self._tmp_bytes, mapped_files(self.pid, self.tmp))  # fmt: skip
 
     def stop(self) -> None:
         self._halt.set()
@@ -264,17 +275,22 @@ async def load_zip(client: StreamlitClient, zip_bytes: bytes, per_class: int, in
     return run.seconds
 
 
-async def start_training(client: StreamlitClient, epochs: int) -> bool:
-    """Start a run; loads the zip again first when the budget released this visitor's data. True if it reloaded."""
+async def start_training(client: StreamlitClient, epochs: int) -> str:
+    """Start a run; loads the zip again first when the budget released this visitor's data.
+
+    Returns "started", "reloaded" (started after loading again) or why it could not start.
+    """
     reloaded = False
     if not can_start(client):
         await client.press("Load this zip")
         reloaded = True
     await client.change_widget("folder_epochs", epochs)
+    if not can_start(client):
+        return f"no Start training button (data released again?): {alerts(client)}"
     run = await client.press("Start training")
     if run.errors:
-        raise RuntimeError(f"Start training failed: {run.errors}")
-    return reloaded
+        return f"Start training failed: {run.errors}"
+    return "reloaded" if reloaded else "started"
 
 
 async def wait_for(predicate, timeout: float, poll: float = 0.5) -> bool:
@@ -328,10 +344,9 @@ async def scenario(args, url: str, sampler: Sampler, zip_bytes: bytes, notes: li
     trainers = clients[: args.trainings]
     if trainers:
         phase("train")
-        reloads = 0
-        for client in trainers:
-            reloads += await start_training(client, args.epochs)
-        notes.append(f"trainings started: {len(trainers)} ({reloads} visitors had to load their zip again first)")
+        outcomes = [await start_training(client, args.epochs) for client in trainers]
+        trainers = [c for c, outcome in zip(trainers, outcomes) if outcome in ("started", "reloaded")]
+        notes.append(f"trainings: {outcomes} (reloaded: loaded the zip again first, as the budget's notice asks)")
         started = time.time()
         ok = await wait_for(lambda: all(BATCH.search(progress(c) or "") for c in trainers), 600)
         notes.append(
@@ -368,12 +383,12 @@ def report(sampler: Sampler, notes: list[str], tmp: Path, pid: int, load_before:
     for note in notes:
         print("-", note)
     print()
-    print("timeline, every 10 s [MB]: t, phase, server (anon/file), workers (processes), tmp")
+    print("timeline, every 10 s [MB]: t, phase, server (anon/file), workers (processes), tmp, data files mapped")
     next_t = 0.0
     for s in sampler.samples:
         if s.t >= next_t:
             print(f"  {s.t:6.0f} s {s.phase:9} {mb(s.server)} ({mb(s.anon).strip()}/{mb(s.file).strip()}) "
-                  f"{mb(s.workers)} ({s.nworkers}) {mb(s.tmp)}")  # fmt: skip
+                  f"{mb(s.workers)} ({s.nworkers}) {mb(s.tmp)}  mapped {s.mapped}")  # fmt: skip
             next_t = s.t + 10
     print()
     print(f"{'phase':9} {'samples':>7} {'server peak (anon/file)':>24} {'server end':>10} "
@@ -393,7 +408,7 @@ def report(sampler: Sampler, notes: list[str], tmp: Path, pid: int, load_before:
     baseline = sampler.of("baseline")
     leave = sampler.of("leave")
     settled = [s for s in leave if s.t >= leave[-1].t - 10] if leave else []
-    active = sampler.of("load", "loaded", "train", "stop")
+    active = sampler.of("load", "loaded", "train", "stop", "leave")
     print()
     if baseline and settled and active:
         base = statistics.median(s.server for s in baseline)
@@ -415,7 +430,7 @@ def report(sampler: Sampler, notes: list[str], tmp: Path, pid: int, load_before:
             f"{'met' if back - base <= RETURN_TARGET else 'MISSED'}); "
             f"workers {statistics.median(s.workers for s in settled) / MB:.0f} MB in "
             f"{settled[-1].nworkers} processes; tree {statistics.median(s.tree for s in settled) / MB:.0f} MB; "
-            f"tmp {settled[-1].tmp / MB:.0f} MB"
+            f"tmp {settled[-1].tmp / MB:.0f} MB, {settled[-1].mapped} data files still mapped"
         )
     left = descendants(pid)
     print(
@@ -478,9 +493,11 @@ def main() -> None:
         if args.csv:
             with args.csv.open("w", newline="") as out:
                 writer = csv.writer(out)
-                writer.writerow(["t_s", "phase", "server_mb", "anon_mb", "file_mb", "workers_mb", "workers", "tmp_mb"])
+                writer.writerow(
+                    ["t_s", "phase", "server_mb", "anon_mb", "file_mb", "workers_mb", "workers", "tmp_mb", "mapped"]
+                )
                 for s in sampler.samples:
-                    writer.writerow([f"{s.t:.2f}", s.phase, *(f"{v / MB:.1f}" for v in (s.server, s.anon, s.file, s.workers)), s.nworkers, f"{s.tmp / MB:.1f}"])  # fmt: skip
+                    writer.writerow([f"{s.t:.2f}", s.phase, *(f"{v / MB:.1f}" for v in (s.server, s.anon, s.file, s.workers)), s.nworkers, f"{s.tmp / MB:.1f}", s.mapped])  # fmt: skip
         errors = [line for line in (work / "server.log").read_text(errors="replace").splitlines() if "Error" in line]
         if errors:
             print(f"server log ({work / 'server.log'}): {len(errors)} lines with 'Error', e.g. {errors[:3]}")
