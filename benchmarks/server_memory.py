@@ -26,6 +26,9 @@ The scenario (issue 17, Deliver 4, the benchmark):
    main must cancel it after the reconnect window, the original keeps training).
 4. ``leave``: every visitor closes the tab; ``--ttl`` plus ``--settle-s`` seconds of sampling.
    ``settled`` is the median of the last 10 s.
+5. ``revisit`` (unless ``--no-revisit``): one new visitor opens Home and leaves. Streamlit purges
+   expired sessions from its store only when the store next changes, so memory that only comes
+   back now was held by sessions that had already gone.
 
 Sampled every ``--interval`` s from /proc: the server process's RSS (and its anonymous and file-backed
 parts: main's decoded data sets are memory-mapped files, whose pages count as file RSS), the summed
@@ -172,6 +175,14 @@ def mapped_files(pid: int, folder: Path) -> int:
     return len({line.split(None, 5)[5] for line in lines if line.count(" ") >= 5 and prefix in line})
 
 
+def process_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat: R, S, D, Z (a zombie: ended, never waited for)..."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
 def command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -302,6 +313,18 @@ async def wait_for(predicate, timeout: float, poll: float = 0.5) -> bool:
     return predicate()
 
 
+async def wait_for_rerun(clients: list[StreamlitClient], predicate, timeout: float, every: float = 5.0) -> bool:
+    """Rerun each client's page every ``every`` s until ``predicate`` holds for all of them."""
+    deadline = time.time() + timeout
+    while True:
+        for client in clients:
+            if not predicate(client):
+                await client.rerun()
+        if all(predicate(c) for c in clients) or time.time() > deadline:
+            return all(predicate(c) for c in clients)
+        await asyncio.sleep(every)
+
+
 # The scenario -----------------------------------------------------------------------------------
 
 
@@ -363,12 +386,21 @@ async def scenario(args, url: str, sampler: Sampler, zip_bytes: bytes, notes: li
                     await client.press("Stop")
                 except LookupError:
                     notes.append("a training had no Stop button (already ended?)")
-            ok = await wait_for(lambda: all(can_start(c) for c in trainers), 120)
+            ok = await wait_for_rerun(trainers, can_start, 300)
             notes.append(f"stopped runs ended: {ok}; " + " | ".join(progress(c) or "-" for c in trainers))
 
     phase("leave")
     await asyncio.gather(*(c.close() for c in clients))
     await asyncio.sleep(args.ttl + args.settle_s)
+    if args.revisit:
+        # Streamlit drops expired sessions from its store only when the store is next changed: a new
+        # visitor's connection. What this frees was still held by sessions that had gone.
+        phase("revisit")
+        visitor = StreamlitClient(url)
+        await visitor.connect()
+        await visitor.open_page("Home", "")
+        await visitor.close()
+        await asyncio.sleep(args.ttl + 15)
 
 
 # Report -----------------------------------------------------------------------------------------
@@ -393,7 +425,7 @@ def report(sampler: Sampler, notes: list[str], tmp: Path, pid: int, load_before:
     print()
     print(f"{'phase':9} {'samples':>7} {'server peak (anon/file)':>24} {'server end':>10} "
           f"{'workers peak (n)':>17} {'tree peak':>9} {'tmp peak':>8}  [MB]")  # fmt: skip
-    for name in ("idle", "warm", "baseline", "load", "loaded", "train", "stop", "leave"):
+    for name in ("idle", "warm", "baseline", "load", "loaded", "train", "stop", "leave", "revisit"):
         rows = sampler.of(name)
         if not rows:
             continue
@@ -432,10 +464,20 @@ def report(sampler: Sampler, notes: list[str], tmp: Path, pid: int, load_before:
             f"{settled[-1].nworkers} processes; tree {statistics.median(s.tree for s in settled) / MB:.0f} MB; "
             f"tmp {settled[-1].tmp / MB:.0f} MB, {settled[-1].mapped} data files still mapped"
         )
+    revisit = sampler.of("revisit")
+    if baseline and revisit:
+        last = [s for s in revisit if s.t >= revisit[-1].t - 10]
+        back = statistics.median(s.server for s in last)
+        print(
+            f"after one more visitor came and went: server {back / MB:.0f} MB "
+            f"(anon {statistics.median(s.anon for s in last) / MB:.0f}, file {statistics.median(s.file for s in last) / MB:.0f}), "
+            f"{(back - statistics.median(s.server for s in baseline)) / MB:+.0f} MB over the baseline; "
+            f"{last[-1].mapped} data files still mapped"
+        )
     left = descendants(pid)
     print(
         f"processes under the server at the end: {len(left)}"
-        + "".join(f"\n  {p}: {command_line(p)[:120]}" for p in left)
+        + "".join(f"\n  {p} ({process_state(p)}): {command_line(p)[:110]}" for p in left)
     )
     print(f"left in the server's TMPDIR: {sorted(p.name for p in tmp.iterdir())[:12]}")
     print(f"load average before: {load_before}")
@@ -460,6 +502,9 @@ def main() -> None:
     parser.add_argument("--ttl", type=float, default=10.0, help="server.disconnectedSessionTTL, seconds")
     parser.add_argument("--settle-s", type=float, default=45.0, help="sampling after the reconnect window")
     parser.add_argument("--interval", type=float, default=0.25)
+    parser.add_argument(
+        "--no-revisit", dest="revisit", action="store_false", help="skip the one visitor who comes after they left"
+    )
     parser.add_argument("--abandon", action="store_true", help="close the tabs with the trainings running")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (CNN_LAB_*)")
     parser.add_argument("--csv", type=Path, help="write every sample here")
