@@ -35,7 +35,7 @@ Measured on a 2-core machine shared with other work (load average 2-8), default 
 
     tree          baseline  after load (peak)  training (tree)  Stop (tree peak)  settled server
     f32db80       706       3259               4389             8283              8283 (+7577)
-    main 88be7f9  704       3158 (anon 713)    5718             10665 (workers)   3067 (+2363, anon 622)
+    main 71ca77a  704       3158 (anon 713)    5718             10665 (workers)   3067 (+2363, anon 622)
 
 On main the server's anonymous memory stays under 0.75 GB and workers' memory leaves with them, but
 the decoded data sets stay mapped into the server (file RSS 2.4 GB for 8 of them, also those the
