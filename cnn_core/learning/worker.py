@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_core.learning.settings import TrainingSettings
+from cnn_core.learning.settings import TrainingSettings, validation_batch_size
 
 REPORT_S = 0.5  # Progress reports within an epoch, at most this often.
 
@@ -162,7 +162,12 @@ def run_job(job: TrainingJob, messages, stop, cancel) -> tuple[str, dict]:
         return "cancelled", result
     if job.test is not None:
         messages.put(("evaluating",))
-        result["evaluation"] = evaluate(outcome.model, *_open(job.test), num_classes=job.num_classes)
+        images, labels = _open(job.test)
+        # Batches of about 16 MB of input: at Keras's usual 256, 150x150 colour pictures made the
+        # first conv layer's output alone 0.7 GB, and the worker jumped by 5 GB when a run ended
+        # (benchmarks/server_memory.py).
+        batch = validation_batch_size(1, images.shape[1:])
+        result["evaluation"] = evaluate(outcome.model, images, labels, num_classes=job.num_classes, batch_size=batch)
     path = Path(job.out_dir) / "model.keras"
     outcome.model.save(path)
     result["model_path"] = str(path)

@@ -91,3 +91,29 @@ def test_a_gone_session_frees_its_budget_its_files_and_its_queued_training(monke
     assert supervisor.budget.owners() == {"bob": 10}
     supervisor.tick()  # once only
     assert released == ["alice"] and dropped == ["alice"]
+
+
+def test_a_release_collects_cycles_that_were_frozen_while_alive():
+    """A gone session's objects frozen by ui.resources (gc.freeze) are freed by the release's collection."""
+    import gc
+    import weakref
+
+    from ui.sessions import _collect_thawed
+
+    class Held:
+        pass
+
+    held = Held()
+    held.cycle = held  # only a collection frees a cycle
+    alive = weakref.ref(held)
+    gc.collect()
+    gc.freeze()
+    try:
+        del held
+        gc.collect()
+        assert alive() is not None  # frozen: an ordinary collection leaves it
+        _collect_thawed()
+        assert alive() is None
+        assert gc.get_freeze_count() > 0  # what is still alive is frozen again
+    finally:
+        gc.unfreeze()
