@@ -15,7 +15,7 @@ from cnn_core.data.mnist import cache_dir
 from cnn_core.i18n import LabError
 from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings, setting_problems
+from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
 from ui import epochs as epochs_ui
 from ui import state
@@ -294,17 +294,12 @@ if data is not None:
             maximum=MAX_EPOCHS,
         ),
     )
-    epochs_place = b.empty()
     batch_size = c.select_slider(_("Batch size"), [8, 16, 20, 32, 64], value=20, key="folder_batch")
     learning_rate = d.select_slider(
         _("Learning rate (Adam)"), [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key="folder_lr", format_func=lambda v: f"{v:g}"
     )
-    problems = setting_problems(int(epochs), int(batch_size), "adam", float(learning_rate))
-    if "epochs" in problems:
-        epochs_place.error(_("Training settings: {error}.", error=error_text(problems["epochs"])))
-    training_settings = (
-        None if problems else TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate))
-    )
+    # The number box holds only 1 to MAX_EPOCHS (its help says so), so these settings are in range.
+    training_settings = TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate))
     build_args = {
         "input_shape": data.input_shape,
         "num_classes": data.num_classes,
@@ -346,7 +341,7 @@ if data is not None:
             ),
         )
 
-    training_ui.start_button(RUN_KEY, make_run, disabled=training_settings is None)
+    training_ui.start_button(RUN_KEY, make_run)
 
 run = st.session_state.get(RUN_KEY)
 if run is not None:

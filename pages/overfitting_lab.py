@@ -12,7 +12,7 @@ from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.overfitting import compare_gaps, overfitting_gap
 from cnn_core.learning.queue import max_trainings
 from cnn_core.learning.runs import TrainingRun
-from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings, setting_problems
+from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
 from ui import epochs as epochs_ui
 from ui import state
@@ -283,23 +283,19 @@ epochs = int(
         help=_("1 to {maximum}. The gap opens after a few epochs; the seed trains 30 and 100.", maximum=MAX_EPOCHS),
     )
 )
-epochs_place = a.empty()
 batch_size = int(b.select_slider(_("Batch size"), [8, 16, 20, 32, 64], value=20, key="lab_batch"))
 learning_rate = float(
     c.select_slider(
         _("Learning rate (Adam)"), [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr", format_func=lambda v: f"{v:g}"
     )
 )
-problems = setting_problems(epochs, batch_size, "adam", learning_rate)
-if "epochs" in problems:
-    epochs_place.error(_("Training settings: {error}.", error=error_text(problems["epochs"])))
-else:
-    lab_settings = TrainingSettings(epochs, batch_size, "adam", learning_rate)
-    with st.expander(_("The two models' Keras code, with these settings")):
-        tabs = st.tabs([title(recipe) for recipe in RECIPES])
-        for tab, recipe in zip(tabs, RECIPES):
-            with tab:
-                st.code(training_ui.listing_for(build_arguments(data, recipe), lab_settings), language="python")
+# The number box holds only 1 to MAX_EPOCHS (its help says so), so these settings are in range.
+lab_settings = TrainingSettings(epochs, batch_size, "adam", learning_rate)
+with st.expander(_("The two models' Keras code, with these settings")):
+    tabs = st.tabs([title(recipe) for recipe in RECIPES])
+    for tab, recipe in zip(tabs, RECIPES):
+        with tab:
+            st.code(training_ui.listing_for(build_arguments(data, recipe), lab_settings), language="python")
 with st.expander(_("The note's two models, as the note trains them")):
     st.markdown(
         _(
@@ -325,7 +321,7 @@ except ValueError as exc:  # A bad CNN_LAB_MAX_TRAININGS: the start button says 
 st.button(
     _("Start both runs"),
     type="primary",
-    disabled=active() or bool(problems),
+    disabled=active(),
     on_click=start_lab,
     args=(data, epochs, batch_size, learning_rate),
 )

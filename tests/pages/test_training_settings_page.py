@@ -259,3 +259,13 @@ def _all(node) -> list:
         out.append(child)
         out += _all(child)
     return out
+
+
+@pytest.mark.parametrize("page, key", [("folder_training", "folder_epochs"), ("overfitting_lab", "lab_epochs")])
+def test_folder_and_lab_epoch_boxes_hold_only_their_stated_range(tmp_path, page, key):
+    at = opened(page, folder_data=shapes_data(tmp_path))
+    box = at.number_input(key=key)
+    assert (box.min, box.max) == (1, training.MAX_EPOCHS) and box.help.startswith(f"1 to {training.MAX_EPOCHS}.")
+    box.set_value(500).run()
+    assert not at.exception and not at.error
+    assert 1 <= at.number_input(key=key).value <= training.MAX_EPOCHS
