@@ -10,8 +10,9 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.data import download, folders, paths, zips
-from cnn_core.data.errors import DownloadError
+from cnn_core.data.errors import DownloadError, renamed
 from cnn_core.data.mnist import cache_dir
+from cnn_core.i18n import LabError
 from cnn_core.learning.models import build_cats_dogs_convnet
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
@@ -54,20 +55,28 @@ def download_with_progress() -> None:
 
 
 def load_zip(uploaded, validation_split: float, max_per_class: int, out_dir) -> folders.ImageFolderData:
-    """Unpack an upload into a temporary folder, decode it into ``out_dir``, and delete the folder again."""
-    bar = st.progress(0.0, text=_("Unpacking…"))
-    with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
-        report = zips.extract_image_zip(uploaded, folder)
-        data = folders.load_image_folder(
-            report.root,
-            validation_split=validation_split,
-            max_per_class=max_per_class,
-            progress=lambda done, total: bar.progress(done / total, text=decoding_text(done, total)),
-            out_dir=out_dir,
-        )
-    bar.empty()
-    # Name the data after the upload, not the temporary folder it was unpacked into.
+    """Unpack an upload into a temporary folder, decode it into ``out_dir``, and delete the folder again.
+
+    Errors name the zip, not the temporary folder; the progress line goes away whatever happens.
+    """
     name = getattr(uploaded, "name", "the zip")
+    bar = st.progress(0.0, text=_("Unpacking…"))
+    try:
+        with tempfile.TemporaryDirectory(prefix="cnn_lab_zip_") as folder:
+            try:
+                report = zips.extract_image_zip(uploaded, folder)
+                data = folders.load_image_folder(
+                    report.root,
+                    validation_split=validation_split,
+                    max_per_class=max_per_class,
+                    progress=lambda done, total: bar.progress(done / total, text=decoding_text(done, total)),
+                    out_dir=out_dir,
+                )
+            except LabError as exc:
+                raise renamed(exc, folder, name) from exc
+    finally:
+        bar.empty()
+    # Name the data after the upload, not the temporary folder it was unpacked into.
     source = data.source.replace(os.path.basename(folder), name)
     # Skipped files were never unpacked.
     return dataclasses.replace(data, source=source, name=name, skipped=report.skipped)
@@ -87,16 +96,17 @@ def load_path(text: str, validation_split: float, max_per_class: int, out_dir) -
     """Load a folder inside the operator's root; anything else gets one message, whether it exists or not."""
     folder = paths.resolve_folder(text)
     bar = st.progress(0.0, text=_("Reading…"))
-    data = folders.load_image_folder(
-        folder,
-        validation_split=validation_split,
-        max_per_class=max_per_class,
-        progress=lambda done, total: bar.progress(done / total, text=decoding_text(done, total)),
-        within=paths.folder_root(),
-        out_dir=out_dir,
-    )
-    bar.empty()
-    return data
+    try:
+        return folders.load_image_folder(
+            folder,
+            validation_split=validation_split,
+            max_per_class=max_per_class,
+            progress=lambda done, total: bar.progress(done / total, text=decoding_text(done, total)),
+            within=paths.folder_root(),
+            out_dir=out_dir,
+        )
+    finally:
+        bar.empty()
 
 
 def data_section() -> folders.ImageFolderData | None:
@@ -117,7 +127,11 @@ def data_section() -> folders.ImageFolderData | None:
         1000,
         step=100,
         key="folder_max_per_class",
-        help=_("The seed trains on 1,000 cats and 1,000 dogs. Fewer images train faster and overfit sooner."),
+        help=_(
+            "1 to {maximum}. The seed trains on 1,000 cats and 1,000 dogs. Fewer images train faster and "
+            "overfit sooner.",
+            maximum=number(folders.MAX_IMAGES),
+        ),
     )
     validation_split = right.slider(
         _("Validation share (for folders without train/ and validation/)"),
@@ -275,14 +289,17 @@ if data is not None:
         10,
         key="folder_epochs",
         help=_(
-            "The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
-            "epoch of 2,000 pictures takes about a minute."
+            "1 to {maximum}. The seed trains 30 epochs plain and 100 with augmentation; on a CPU one "
+            "epoch of 2,000 pictures takes about a minute.",
+            maximum=MAX_EPOCHS,
         ),
     )
     batch_size = c.select_slider(_("Batch size"), [8, 16, 20, 32, 64], value=20, key="folder_batch")
     learning_rate = d.select_slider(
         _("Learning rate (Adam)"), [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key="folder_lr", format_func=lambda v: f"{v:g}"
     )
+    # The number box holds only 1 to MAX_EPOCHS (its help says so), so these settings are in range.
+    training_settings = TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate))
     build_args = {
         "input_shape": data.input_shape,
         "num_classes": data.num_classes,
@@ -291,9 +308,10 @@ if data is not None:
         "dropout": dropout,
         "dense_units": 512,
     }
-    with st.expander(_("Model summary")):
+    with st.expander(_("Model summary and its Keras code")):
         rows, input_shape = training_ui.cached_summary(tuple(build_args.items()))
         training_ui.summary_table(rows, input_shape)
+        training_ui.keras_listing(build_args, training_settings)
 
     st.header(_("3. Train"))
 
@@ -310,7 +328,7 @@ if data is not None:
             validation,
             validation,
             class_names=data.class_names,
-            settings=TrainingSettings(int(epochs), int(batch_size), "adam", float(learning_rate)),
+            settings=training_settings,
             augmentation=settings,
             seed=0,
             watch=epochs_ui.cat_watch(data.input_shape),

@@ -16,9 +16,11 @@ import streamlit as st
 from cnn_core.figures.charts import confusion_figure, history_figure
 from cnn_core.figures.pictures import enlarge
 from cnn_core.learning.evaluation import history_to_csv
+from cnn_core.learning.keras_code import keras_code
 from cnn_core.learning.progress import Snapshot
 from cnn_core.learning.quality import MIN_PER_CLASS, run_quality
 from cnn_core.learning.runs import TrainingRun
+from cnn_core.learning.settings import TrainingSettings
 from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
 from ui import sessions, state
 from ui.i18n import N_, _, error_text, language, ngettext, number, percent
@@ -126,6 +128,31 @@ def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
             "one weight per kernel cell and input channel, plus one bias, per filter: 320 = (3·3·1 + 1)·32. "
             "A dense layer has (inputs + 1)·units. Pooling, flatten and dropout learn nothing."
         )
+    )
+
+
+def keras_listing(build_args: dict, settings: TrainingSettings | None) -> None:
+    """The Keras code that builds, compiles and fits ``build_convnet(**build_args)`` with ``settings``."""
+    if settings is None:
+        st.caption(_("The Keras code for this model appears here once the training settings are in range."))
+        return
+    st.markdown(
+        _(
+            "**The Keras code** of this model and these settings: run up to `model.fit`, it builds the "
+            "model of the table above, layer for layer (each line's comment is its output shape)."
+        )
+    )
+    st.code(listing_for(build_args, settings), language="python")
+
+
+def listing_for(build_args: dict, settings: TrainingSettings) -> str:
+    """``keras_code`` for these build arguments and training settings."""
+    return keras_code(
+        **build_args,
+        optimizer=settings.optimizer,
+        learning_rate=settings.learning_rate,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
     )
 
 

@@ -6,6 +6,8 @@ parameters, so that a page can show it in the visitor's language.
 
 from __future__ import annotations
 
+import os
+
 from cnn_core.i18n import LabError
 
 
@@ -18,6 +20,27 @@ class DownloadError(LabError, OSError):
 
     Still an ``OSError``, as before it carried a template, so ``except OSError`` still catches it.
     """
+
+
+def renamed(error: LabError, folder: str, name: str) -> LabError:
+    """The same error with ``folder`` (its path or its last part) called ``name`` wherever a parameter says it.
+
+    An uploaded zip is unpacked into a temporary folder; its errors should name the zip, not that folder.
+
+    >>> error = DatasetError("No classes in {folder}/; found only {name!r}.", folder="cnn_lab_zip_x1", name="a")
+    >>> str(renamed(error, "/tmp/cnn_lab_zip_x1", "shapes.zip"))
+    "No classes in shapes.zip/; found only 'a'."
+    """
+    base = os.path.basename(os.path.normpath(folder))
+
+    def swap(value):
+        if isinstance(value, LabError):
+            return renamed(value, folder, name)
+        if isinstance(value, str):
+            return value.replace(folder, name).replace(base, name) if base else value.replace(folder, name)
+        return value
+
+    return type(error)(error.template, **{key: swap(value) for key, value in error.params.items()})
 
 
 # Zip archives refused before anything is unpacked (``cnn_core.data.zips``), one class per reason.

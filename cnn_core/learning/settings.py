@@ -21,6 +21,9 @@ MAX_BATCH_SIZE = 4096
 # Validation batches hold about this many input values (16 MB of float32): 256 MNIST digits, or
 # 62 cats-and-dogs pictures, whose 150x150x3 batches of 256 would take 69 MB each.
 VALIDATION_BATCH_VALUES = 4_194_304
+# Keras's own default learning rate of each optimizer (keras.optimizers.RMSprop(), Adam(), SGD());
+# a test reads them from the installed Keras.
+DEFAULT_LEARNING_RATES = {"rmsprop": 0.001, "adam": 0.001, "sgd": 0.01}
 
 
 @dataclass(frozen=True)
@@ -45,22 +48,39 @@ def check_settings(epochs: int, batch_size: int, optimizer: str, learning_rate: 
     ...
     cnn_core.i18n.LabError: epochs must be an int from 1 to 100, got 0
     """
+    problems = setting_problems(epochs, batch_size, optimizer, learning_rate)
+    if problems:
+        raise next(iter(problems.values()))
+
+
+def setting_problems(epochs: int, batch_size: int, optimizer: str, learning_rate: float) -> dict[str, LabError]:
+    """Each out-of-range setting by its argument name, with its error, so a page can show it by its field.
+
+    >>> sorted(setting_problems(0, 64, "rmsprop", 5.0))
+    ['epochs', 'learning_rate']
+    """
+    problems = {}
     if not is_int(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise LabError(N_("epochs must be an int from 1 to {maximum}, got {value!r}"), maximum=MAX_EPOCHS, value=epochs)
+        problems["epochs"] = LabError(
+            N_("epochs must be an int from 1 to {maximum}, got {value!r}"), maximum=MAX_EPOCHS, value=epochs
+        )
     if not is_int(batch_size) or not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise LabError(
+        problems["batch_size"] = LabError(
             N_("batch_size must be an int from 1 to {maximum}, got {value!r}"), maximum=MAX_BATCH_SIZE, value=batch_size
         )
     if optimizer not in OPTIMIZERS:
-        raise LabError(N_("optimizer must be one of {allowed}, got {value!r}"), allowed=OPTIMIZERS, value=optimizer)
+        problems["optimizer"] = LabError(
+            N_("optimizer must be one of {allowed}, got {value!r}"), allowed=OPTIMIZERS, value=optimizer
+        )
     low, high = LEARNING_RATE_RANGE
     if not isinstance(learning_rate, (int, float)) or not low <= learning_rate <= high:
-        raise LabError(
+        problems["learning_rate"] = LabError(
             N_("learning_rate must be a number from {low:g} to {high:g}, got {value!r}"),
             low=low,
             high=high,
             value=learning_rate,
         )
+    return problems
 
 
 def make_optimizer(name: str, learning_rate: float):

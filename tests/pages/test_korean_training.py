@@ -208,3 +208,16 @@ def test_the_budget_names_what_it_refuses_or_releases_in_korean():
         MemoryBudget(limit_bytes=10).register("me", FOLDER_DATA_KIND, 100, lambda: None)
     assert "폴더 데이터" in refusal.value.message("ko") and "folder data" in str(refusal.value)
     assert not untranslated(refusal.value.message("ko"))
+
+
+def test_mnist_settings_out_of_range_are_refused_beside_their_fields_in_korean():
+    at = korean("training")
+    next(n for n in at.number_input if n.label == "에포크").set_value(0).run()
+    next(n for n in at.number_input if n.label == "학습률").set_value(5.0).run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 2 and all(error.startswith("훈련 설정: ") for error in errors), errors
+    assert "1부터 100까지" in next(n for n in at.number_input if n.label == "에포크").help
+    assert "허용 범위를 벗어났습니다" in at.warning[0].value
+    assert any("Keras 코드가 여기에 나타납니다" in c.value for c in at.caption)
+    assert_korean(visible_texts(at))
