@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnn_core.figures.grids import feature_maps_figure
 from ui import concept as ui
+from ui.charts import value_chart
 from ui.i18n import _, language
 from ui.players import conv_player
 
@@ -57,11 +58,16 @@ conv_player(image, kernel_bank, bias, strides, padding, channel_names, filter_na
 
 st.subheader(_("5. All feature maps"))
 output = ui.conv2d(image, kernel_bank, bias, strides, padding)
-st.plotly_chart(feature_maps_figure(output, filter_names, language=language()), theme=None, key="conv_maps")
+value_chart(
+    feature_maps_figure(output, filter_names, language=language()),
+    "conv_maps",
+    [(name, output[:, :, i]) for i, name in enumerate(filter_names)],
+    alt=_("The feature maps, one per filter"),
+)
 st.caption(
     _(
         "{height}×{width}×{filters}: one map per filter, computed at once by `cnn_core.conv2d` (the same "
-        "numbers as `tf.nn.conv2d` plus the bias). Red is positive, blue negative.",
+        "numbers as `tf.nn.conv2d` plus the bias). Orange is positive, purple negative; each map has its own colour bar.",
         height=output.shape[0],
         width=output.shape[1],
         filters=output.shape[2],

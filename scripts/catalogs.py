@@ -39,6 +39,7 @@ DOMAINS = {
         "pages/pooling.py",
         "ui/concept.py",
         "ui/players.py",
+        "ui/charts.py",
         "cnn_core/ops/*.py",
         "cnn_core/figures/grids.py",
         "cnn_core/figures/players.py",
