@@ -17,7 +17,8 @@ def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (),
     """``figure`` as a plotly chart named ``alt``, and each (title, (H, W) array) of ``tables`` as its twin.
 
     A map of up to ``TEXT_CELLS_MAX`` cells is listed as a table (rows and columns numbered as on
-    the figure); a larger one is summed up in a sentence, with its values as a CSV download that is
+    the figure; a markdown table, which a screen reader reads as one and which costs far less per
+    rerun than a dataframe); a larger one is summed up in a sentence, with its values as a CSV download that is
     only written when clicked.
     """
     st.plotly_chart(figure, theme=None, key=key, alt=alt)
@@ -32,7 +33,7 @@ def _twin(title: str, values: np.ndarray, key: str) -> None:
     height, width = values.shape
     if values.size <= TEXT_CELLS_MAX:
         st.markdown(_("**{title}** ({height}×{width}):", title=title, height=height, width=width))
-        st.dataframe([[format_value(v) for v in row] for row in values.tolist()])
+        st.markdown(_table(values))
         return
     finite = values[np.isfinite(values)]
     st.markdown(
@@ -54,6 +55,15 @@ def _twin(title: str, values: np.ndarray, key: str) -> None:
         key=key,
         on_click="ignore",
     )
+
+
+def _table(values: np.ndarray) -> str:
+    """A markdown table of a (H, W) array: a header of column numbers, each row led by its number."""
+    lines = ["| | " + " | ".join(str(c) for c in range(values.shape[1])) + " |", "|---" * (values.shape[1] + 1) + "|"]
+    lines += [
+        f"| **{r}** | " + " | ".join(format_value(v) for v in row) + " |" for r, row in enumerate(values.tolist())
+    ]
+    return "\n".join(lines)
 
 
 def _csv(values: np.ndarray) -> str:

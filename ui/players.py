@@ -80,7 +80,7 @@ def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str) -> 
         figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
         _player_chart(figure, frames, key)
     with step:
-        _conv_stepper(frames, frames[0].padded, frames[0].pads, channel, list(channel_names), key)
+        _conv_stepper(inputs, channel, channel_names, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -105,7 +105,7 @@ def _pool_views(inputs: tuple, key: str) -> None:
     with play:
         _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
     with step:
-        _pool_stepper(frames, frames[0].padded[:, :, 0], frames[0].pads, key)
+        _pool_stepper(inputs, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -205,11 +205,12 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 
 
 @st.fragment
-def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
-    frame = frames[_step_index(frames, key)]
-    figure = conv_player_figure([frame], padded, pads, channel, channel_names, language=language())
-    st.plotly_chart(figure, theme=None, key=f"{key}_still")
-    lines = conv_step_latex(frame, channel_names, relu_label=None)
+def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key) -> None:
+    frames, _total = _conv_frames(*inputs)
+    index = _step_index(frames, key)
+    frame = frames[index]
+    st.plotly_chart(_conv_still(inputs, index, channel, channel_names, language()), theme=None, key=f"{key}_still")
+    lines = conv_step_latex(frame, list(channel_names), relu_label=None)
     channels = frame.patch.shape[2]
     per_channel = len(lines) - 1 - (frame.activation == "relu")
     for i, line in enumerate(lines):
@@ -222,12 +223,27 @@ def _conv_stepper(frames, padded, pads, channel, channel_names, key) -> None:
         st.latex(line)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _conv_still(inputs: tuple, index: int, channel: int, channel_names: tuple, lang: str):
+    frames, _total = _conv_frames(*inputs)
+    padded, pads = frames[0].padded, frames[0].pads
+    return conv_player_figure([frames[index]], padded, pads, channel, list(channel_names), language=lang)
+
+
 @st.fragment
-def _pool_stepper(frames, padded, pads, key) -> None:
-    frame = frames[_step_index(frames, key)]
-    st.plotly_chart(pool_player_figure([frame], padded, pads, language=language()), theme=None, key=f"{key}_still")
+def _pool_stepper(inputs: tuple, key) -> None:
+    frames, _total = _pool_frames(*inputs)
+    index = _step_index(frames, key)
+    frame = frames[index]
+    st.plotly_chart(_pool_still(inputs, index, language()), theme=None, key=f"{key}_still")
     st.markdown(_(POOL_WORDS[frame.mode]))
     st.latex(pool_step_latex(frame))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pool_still(inputs: tuple, index: int, lang: str):
+    frames, _total = _pool_frames(*inputs)
+    return pool_player_figure([frames[index]], frames[0].padded[:, :, 0], frames[0].pads, language=lang)
 
 
 # The words beside the step-by-step LaTeX (KaTeX shows no Hangul, so they stay outside the math).
