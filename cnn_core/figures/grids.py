@@ -45,9 +45,14 @@ def grid_figure(
 ) -> SpecFigure:
     """A (H, W) array as a heatmap with its values written in the cells (when small enough) and a colour bar."""
     values = as_2d(values, "values")
-    traces = [heatmap(values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=True, language=language)]
-    layout = base_layout(title, height or grid_height(values.shape), grid_axes([(0.0, 1.0)], [values.shape]))
-    return SpecFigure(traces, layout)
+    # The grid is centred and as wide as its square cells make it, so its bar goes centred below it.
+    bar = dict(orientation="h", x=0.5, xanchor="center", y=-0.22, yanchor="top", lenmode="pixels", len=180, thickness=8)
+    trace = heatmap(
+        values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=True, colorbar=bar, language=language
+    )
+    layout = base_layout(title, (height or grid_height(values.shape)) + 40, grid_axes([(0.0, 1.0)], [values.shape]))
+    layout["margin"]["b"] += 40
+    return SpecFigure([trace], layout)
 
 
 def padded_figure(
