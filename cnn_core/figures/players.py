@@ -35,7 +35,7 @@ from cnn_core.ops.formulas import format_value
 # The last trace of a player: an invisible marker on each output cell, over the others, so that a
 # click on a cell selects it (plotly.js heatmaps cannot be selected) and names its step.
 OUTPUT_CELLS_TRACE = 8
-TITLE_LINE_CHARS = 90  # A step's written-out sum is wrapped at about this many characters a line.
+TITLE_LINE_CHARS = 80  # A step's written-out sum is wrapped at about this many characters a line.
 
 
 class _View(NamedTuple):
