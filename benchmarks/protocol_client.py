@@ -20,6 +20,12 @@ frontend does (checked against Chromium's frames on this app):
    ``max_cached_message_age`` (2) successful runs without use, as in the browser.
 5. A fragment with ``run_every`` sends ``auto_rerun``; the client then asks for a fragment rerun
    (``fragment_id``, ``is_auto_rerun``) at that interval until the next full run, like the browser.
+6. A file upload (``upload``) goes as the frontend's does: a ``BackMsg.file_urls_request`` for the
+   file's name, answered by a ``file_urls_response`` with the file's id and upload URL; then an HTTP
+   PUT of a multipart form with one ``file`` part to that URL (``/_stcore/upload_file/<session>/<file>``),
+   with the XSRF token the server checks on uploads (double submit: the ``_streamlit_xsrf`` cookie
+   and the ``X-Xsrftoken`` header carry the same token, made here); then a rerun whose
+   ``file_uploader_state_value`` names the uploaded file.
 
 Bytes are counted twice: the ForwardMsg payloads, and what arrived on the TCP socket (websocket
 framing, and compression had the server agreed to it; Streamlit's default is off). Images
@@ -30,12 +36,15 @@ fetched: a browser loads them once per visit, not per run.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileURLsRequest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Slider_pb2 import Slider
@@ -48,7 +57,7 @@ EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 FRAGMENT_FINISHED = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 RUN_TIMEOUT_S = 900.0  # Sixty sessions queueing behind one interpreter can take minutes.
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # The server is local.
-WIDGET_KINDS = ("slider", "number_input", "radio", "selectbox", "checkbox", "button")
+WIDGET_KINDS = ("slider", "number_input", "radio", "selectbox", "checkbox", "button", "file_uploader")
 
 
 @dataclass
@@ -143,6 +152,8 @@ class StreamlitClient:
         self._auto_reruns: dict[str, asyncio.Task] = {}
         self._run: dict | None = None  # The run being waited for: counters and its future.
         self._reader: asyncio.Task | None = None
+        self._file_urls: dict[str, asyncio.Future] = {}  # request id -> its file_urls_response
+        self.xsrf_token = xsrf_token()  # What a browser would have in its _streamlit_xsrf cookie.
 
     # Connecting -----------------------------------------------------------------------------------
 
@@ -203,6 +214,58 @@ class StreamlitClient:
         trigger = state.widget_states.widgets.add()
         trigger.id, trigger.trigger_value = widget.id, True
         return await self._timed("change", self.page_title, state)
+
+    async def rerun(self) -> PageRun:
+        """Rerun the current page with its widgets' values as they are (the browser's "Rerun")."""
+        return await self._timed("change", self.page_title, self._widget_client_state())
+
+    async def upload(self, name: str, filename: str, data: bytes, content_type: str = "application/zip") -> PageRun:
+        """Put ``data`` into a file uploader (by key or label) as a browser's file drop does; a timed rerun.
+
+        The upload itself (the URL request and the HTTP PUT) is not in the run's time or bytes.
+        """
+        widget = self.widget(name)
+        urls = (await self.request_file_urls([filename]))[0]
+        url = urls.upload_url if "://" in urls.upload_url else self.base_url + urls.upload_url
+        await asyncio.to_thread(self._put_file, url, filename, data, content_type)
+        state = WidgetState(id=widget.id)
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.file_id, info.name, info.size = urls.file_id, filename, len(data)
+        info.file_urls.CopyFrom(urls)
+        self.values[widget.id] = state
+        return await self._timed("change", self.page_title, self._widget_client_state(widget.fragment_id))
+
+    async def request_file_urls(self, file_names: list[str]) -> list:
+        """The server's ``FileURLs`` (file id, upload and delete URL) for each file name, in order."""
+        request_id = uuid.uuid4().hex
+        future = asyncio.get_running_loop().create_future()
+        self._file_urls[request_id] = future
+        request = FileURLsRequest(request_id=request_id, file_names=file_names, session_id=self.session_id)
+        try:
+            await self.ws.send(BackMsg(file_urls_request=request).SerializeToString())
+            response = await asyncio.wait_for(future, RUN_TIMEOUT_S)
+        finally:
+            self._file_urls.pop(request_id, None)
+        if response.error_msg:
+            raise RuntimeError(f"file_urls_request refused: {response.error_msg}")
+        return list(response.file_urls)
+
+    def _put_file(self, url: str, filename: str, data: bytes, content_type: str) -> None:
+        body, boundary = multipart_file(filename, data, content_type)
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="PUT",
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Xsrftoken": self.xsrf_token,
+                "Cookie": f"_streamlit_xsrf={self.xsrf_token}",
+                "Origin": self.base_url,
+            },
+        )
+        with NO_PROXY.open(request, timeout=RUN_TIMEOUT_S) as response:
+            if response.status not in (200, 204):
+                raise RuntimeError(f"upload of {filename} answered {response.status}")
 
     def widget(self, name: str) -> Widget:
         """The current page's widget with this key or label."""
@@ -282,6 +345,9 @@ class StreamlitClient:
     def _fail_run(self, error: BaseException) -> None:
         if self._run is not None and not self._run["done"].done():
             self._run["done"].set_exception(error)
+        for future in self._file_urls.values():
+            if not future.done():
+                future.set_exception(error)
 
     def _handle(self, data: bytes) -> None:
         msg = ForwardMsg()
@@ -360,6 +426,11 @@ class StreamlitClient:
         if run is not None and status == expected and run["new_session"] and not run["done"].done():
             run["done"].set_result(None)
 
+    def _on_file_urls_response(self, msg: ForwardMsg) -> None:
+        future = self._file_urls.get(msg.file_urls_response.response_id)
+        if future is not None and not future.done():
+            future.set_result(msg.file_urls_response)
+
     def _on_page_not_found(self, msg: ForwardMsg) -> None:
         if self._run is not None:
             self._run["errors"].append(f"page not found: {msg.page_not_found.page_name}")
@@ -419,3 +490,22 @@ def widget_state(widget: Widget, value) -> WidgetState:
             f"cannot set a {widget.kind} widget; settable kinds: slider, number_input, radio, selectbox, checkbox"
         )
     return state
+
+
+def xsrf_token() -> str:
+    """A fresh XSRF token in Streamlit's (Tornado's) version 2 form: ``2|mask|masked token|timestamp``."""
+    mask, token = os.urandom(4), os.urandom(16)
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(token))
+    return f"2|{mask.hex()}|{masked.hex()}|{int(time.time())}"
+
+
+def multipart_file(filename: str, data: bytes, content_type: str) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with one ``file`` part, as the browser's FormData sends it."""
+    boundary = "----cnnlab" + uuid.uuid4().hex
+    quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary

@@ -60,6 +60,7 @@ _EXPORTS = {
     "PRESETS": "ops.kernels",
     "GridError": "ops.kernels",
     "make_exercise": "ops.exercises",
+    "exercise_for": "ops.exercises",
     "check_answer": "ops.exercises",
     "read_answer": "ops.exercises",
     "exercise_token": "ops.exercises",

@@ -10,32 +10,46 @@ from cnn_core.learning import activations, gradcam, patterns
 from cnn_core.learning.evaluation import class_probabilities
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.vision import images
+from ui import epochs as epochs_ui
 from ui import state
+from ui.i18n import N_, _, error_text, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 from ui.uploads import image_upload, show_error
 
-SOURCES = ("MNIST test digit", "Sample cat photo", "Upload a picture", "Camera")
-SEED_MODEL = "Seed cats-vs-dogs convnet (untrained)"
+SOURCES = {
+    "MNIST test digit": N_("MNIST test digit"),
+    "Sample cat photo": N_("Sample cat photo"),
+    "Upload a picture": N_("Upload a picture"),
+    "Camera": N_("Camera"),
+}
+SEED_MODEL = N_("Seed cats-vs-dogs convnet (untrained)")
+SESSION_MODEL = N_("{name} (trained this session)")
 MAX_PATTERNS_PER_RUN = 32
+MAX_PER_ROW = 16  # The note's recipe; more would shrink MNIST's 26-pixel maps below readable thumbnails.
+LABEL_FONT = 11  # pixels of a channel number at the width the page shows a grid (about 720 px)
 PATTERN_CACHE_KEY = "activations_filter_patterns"
 PATTERN_CACHE_SIZE = 256
 
-st.title("Activation maps")
+st.title(_("Activation maps"))
 st.markdown(
-    "Run one picture through a convnet and look at what every **conv** and **pooling** layer "
-    "outputs, laid out 16 maps per row as in the seed. Early layers keep edges and most of the "
-    "picture; deeper layers keep fewer, sparser maps that fire only where the features they "
-    "learned appear. Then see **where the model looked** (Grad-CAM) and **what a filter "
-    "responds to** (gradient ascent)."
+    _(
+        "Run one picture through a convnet and look at what every **conv** and **pooling** layer "
+        "outputs, laid out 16 maps per row as in the seed. Early layers keep edges and most of the "
+        "picture; deeper layers keep fewer, sparser maps that fire only where the features they "
+        "learned appear. Then see **where the model looked** (Grad-CAM) and **what a filter "
+        "responds to** (gradient ascent)."
+    )
 )
 st.info(
-    "Only models that ship with the app or that you trained in this session can be opened here. "
-    "The page does not accept uploaded model files: deserializing a model file can run code "
-    "hidden in it, and Keras's `safe_mode` guard against that has had several bypasses."
+    _(
+        "Only models that ship with the app or that you trained in this session can be opened here. "
+        "The page does not accept uploaded model files: deserializing a model file can run code "
+        "hidden in it, and Keras's `safe_mode` guard against that has had several bypasses."
+    )
 )
 
 
-@st.cache_resource(show_spinner="Building the seed's cats-vs-dogs convnet...")
+@st.cache_resource(show_spinner=False)
 def seed_cats_dogs_model():
     """The seed's architecture with random weights, shared read-only: shows its listing's shapes."""
     from cnn_core.learning.models import build_cats_dogs_convnet
@@ -50,9 +64,15 @@ def model_choices() -> dict:
     }
     for name, entry in state.session_models().items():
         if entry.task in ("mnist", "folder"):
-            choices[f"{name} (trained this session)"] = ("session", name)
+            choices[SESSION_MODEL.format(name=name)] = ("session", name)
     choices[SEED_MODEL] = ("seed", None)
     return choices
+
+
+def model_label(label: str, choices: dict) -> str:
+    """A choice's label (its English value) as the visitor reads it."""
+    kind, name = choices[label]
+    return _(SESSION_MODEL, name=name) if kind == "session" else _(label)
 
 
 def load_choice(kind: str, name):
@@ -63,34 +83,89 @@ def load_choice(kind: str, name):
     if kind == "shipped":
         model, class_names = shipped_model(name), [str(digit) for digit in range(10)]
     else:
-        model, class_names = seed_cats_dogs_model(), ["cat", "dog"]
+        with st.spinner(_("Building the seed's cats-vs-dogs convnet...")):
+            model = seed_cats_dogs_model()
+        class_names = [_("cat"), _("dog")]
     return model, class_names, tuple(model.inputs[0].shape[1:])
+
+
+@st.cache_data(show_spinner=False)
+def seed_cat_sparsity() -> list:
+    """The note's cat through the seed's cats-vs-dogs convnet: per layer its size, active share and blank maps."""
+    model = seed_cats_dogs_model()
+    cat = images.prepare_image(images.load_sample_photo(max_side=512), tuple(model.inputs[0].shape[1:]))
+    return activations.activation_sparsity(activations.layer_activations(model, cat))
 
 
 def input_picture(source: str, grey_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
-        (_, _), (x_test, y_test) = mnist()
-        index = st.number_input("Test image index", 0, len(x_test) - 1, 0, key="activations_digit")
-        st.caption(f"Label: **{y_test[index]}**")
+        x_test, y_test = mnist()[1]
+        index = st.number_input(_("Test image index"), 0, len(x_test) - 1, 0, key="activations_digit")
+        st.caption(_("Label: **{label}**", label=y_test[index]))
         return x_test[index]
     if source == "Sample cat photo":
         return images.load_sample_photo(max_side=512)
     if source == "Upload a picture":
-        picture = image_upload("Picture (PNG, JPEG, ...)", key="activations_upload", max_side=512)
+        picture = image_upload(_("Picture (PNG, JPEG, ...)"), key="activations_upload", max_side=512)
     else:
-        shot = st.camera_input("Take a picture", key="activations_camera")
+        shot = st.camera_input(_("Take a picture"), key="activations_camera")
         picture = None
         if shot is not None:
             try:
                 picture = images.load_image(shot, max_side=512)
             except images.ImageError as exc:
-                st.error(f"Could not use the camera picture: {exc}")
+                st.error(_("Could not use the camera picture: {reason}", reason=error_text(exc)))
     if picture is None:
-        st.info("Upload a picture to continue." if source == "Upload a picture" else "Take a photo to continue.")
-    elif grey_model and st.checkbox("Invert (MNIST digits are white on black)", value=True, key="activations_invert"):
+        st.info(_("Upload a picture to continue.") if source == "Upload a picture" else _("Take a photo to continue."))
+    elif grey_model and st.checkbox(
+        _("Invert (MNIST digits are white on black)"), value=True, key="activations_invert"
+    ):
         picture = 255 - picture
     return picture
+
+
+def labelled(picture: np.ndarray, cell: tuple[int, int], channels: int) -> np.ndarray:
+    """A grid picture with a white band above each row of cells, each cell's channel number in it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    cell_h, cell_w = cell
+    rows, cols = picture.shape[0] // cell_h, picture.shape[1] // cell_w
+    size = max(LABEL_FONT, round(LABEL_FONT * picture.shape[1] / 720))  # the page shrinks wide grids to fit
+    band = size + 4
+    out = np.full((rows * (cell_h + band), picture.shape[1], 3), 255, np.uint8)
+    for row in range(rows):
+        top = row * (cell_h + band) + band
+        out[top : top + cell_h] = picture[row * cell_h : (row + 1) * cell_h]
+    canvas = Image.fromarray(out)
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=size)
+    for channel in range(channels):
+        row, col = divmod(channel, cols)
+        draw.text((col * cell_w + 2, row * (cell_h + band) + 1), str(channel), fill=(40, 40, 40), font=font)
+    return np.asarray(canvas)
+
+
+def show_zoom(layer: str, maps: np.ndarray, key: str) -> None:
+    """One channel of ``maps`` ((H, W, C), layer ``layer``) as a heatmap with its range."""
+    settings, chart = st.columns([1, 3])
+    channel = settings.number_input(_("Channel"), 0, maps.shape[-1] - 1, 0, key=key)
+    values = maps[..., channel]
+    settings.markdown(
+        _(
+            "min **{low:.4g}** · max **{high:.4g}** · mean **{mean:.4g}**",
+            low=values.min(),
+            high=values.max(),
+            mean=values.mean(),
+        )
+    )
+    figure = charts.channel_figure(values, _("{layer}, channel {channel}", layer=layer, channel=channel))
+    figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
+    chart.plotly_chart(figure, key=f"{key}_chart")
+
+
+def zoom_dialog(layer: str, maps: np.ndarray) -> None:
+    """The zoom, opened from a layer's grid."""
+    st.dialog(_("Zoom on one map"), width="large")(show_zoom)(layer, maps, f"activations_dialog_channel_{layer}")
 
 
 def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
@@ -102,22 +177,49 @@ def enlarged(image01: np.ndarray, target: int = 280) -> np.ndarray:
 # 1. The model and the picture.
 choices = model_choices()
 left, right = st.columns(2)
-label = left.selectbox("Model", list(choices), key="activations_model")
-if not any(kind == "shipped" for kind, _ in choices.values()):
-    left.caption("The shipped MNIST model is not in models/ yet; train one on the training pages to see a real one.")
+# Shown texts are made now: AppTest (and Streamlit) may call format_func outside this run.
+model_labels = {label: model_label(label, choices) for label in choices}
+label = left.selectbox(_("Model"), list(choices), format_func=model_labels.get, key="activations_model")
+if not any(kind == "shipped" for kind, _name in choices.values()):
+    left.caption(
+        _("The shipped MNIST model is not in `models/` yet; train one on the training pages to see a real one.")
+    )
 try:
     model, class_names, input_shape = load_choice(*choices[label])
 except Exception as exc:  # A damaged model file or a model without an image input.
-    st.error(f"Could not open **{label}**: {exc}")
+    st.error(_("Could not open **{label}**: {reason}", label=model_labels[label], reason=error_text(exc)))
     st.stop()
-if choices[label][0] == "seed":
-    left.warning("These weights are random: the maps show the seed's shapes, and the prediction is chance.")
+kind, name = choices[label]
+epoch = None  # the shipped model's epoch shown, when it has a history
+if kind == "seed":
+    left.warning(_("These weights are random: the maps show the seed's shapes, and the prediction is chance."))
+elif kind == "shipped" and (epochs := epochs_ui.shipped_epochs(name)):
+    epoch = epochs_ui.epoch_slider(epochs, f"activations_epoch_{name}", left, value=epochs[-1])
+    left.caption(
+        _(
+            "The shipped model as it was after {epoch} of its {epochs} training epochs (0: before "
+            "training). Everything below uses these weights.",
+            epoch=epoch,
+            epochs=epochs[-1],
+        )
+    )
+    if epoch != epochs[-1]:  # The last snapshot holds the shipped weights: that model is already loaded.
+        model = epochs_ui.shipped_model_at_epoch(name, epoch, model)
+else:
+    left.caption(_("This model comes without its epoch history: the page shows its final weights only."))
+# Blank maps mean "no feature here" only for a model that learned features.
+trained = kind != "seed" and epoch != 0
 grey_model = input_shape[-1] == 1
 with right:
     # One choice per kind of model, so a colour model opens on the cat and an MNIST one on a digit.
     kind = "grey" if grey_model else "colour"
     source = st.radio(
-        "Picture", SOURCES, index=0 if grey_model else 1, horizontal=True, key=f"activations_source_{kind}"
+        _("Picture"),
+        list(SOURCES),
+        index=0 if grey_model else 1,
+        format_func={source: _(text) for source, text in SOURCES.items()}.get,
+        horizontal=True,
+        key=f"activations_source_{kind}",
     )
     picture = input_picture(source, grey_model)
 if picture is None:
@@ -130,84 +232,165 @@ except ValueError as exc:
     show_error(exc)
     st.stop()
 if len(class_names) != len(probabilities):
-    class_names = [f"class {i}" for i in range(len(probabilities))]
+    class_names = [_("class {index}", index=i) for i in range(len(probabilities))]
 
 # 2. The prediction and where the model looked.
-st.header("Prediction and Grad-CAM")
+st.header(_("Prediction and Grad-CAM"))
 predicted = int(np.argmax(probabilities))
 shown, explained, overlay_column = st.columns(3)
-shown.image(enlarged(x), caption=f"What the model sees: {'x'.join(map(str, input_shape))}", width=280)
+shown.image(enlarged(x), caption=_("What the model sees: {shape}", shape="x".join(map(str, input_shape))), width=280)
 with explained:
     top = np.argsort(probabilities)[::-1][:3]
-    st.metric("Predicted class", class_names[predicted])
-    st.markdown("\n".join(f"- {class_names[i]}: {probabilities[i]:.1%}" for i in top))
+    st.metric(_("Predicted class"), class_names[predicted])
+    st.markdown("\n".join(f"- {class_names[i]}: {percent(probabilities[i])}" for i in top))
     choice = st.selectbox(
-        "Explain class",
+        _("Explain class"),
         [-1, *range(len(class_names))],
         key="activations_cam_class",
-        format_func=lambda i: "the predicted class" if i < 0 else class_names[i],
+        format_func={-1: _("the predicted class"), **dict(enumerate(class_names))}.get,
     )
 target = None if choice < 0 else choice
 heatmap = gradcam.grad_cam(model, x, class_index=target)
 cam_class = class_names[predicted if target is None else target]
-overlay_column.image(pictures.overlay_heatmap(enlarged(x), heatmap), caption=f"Grad-CAM for '{cam_class}'", width=280)
+overlay_column.image(
+    pictures.overlay_heatmap(enlarged(x), heatmap), caption=_("Grad-CAM for '{name}'", name=cam_class), width=280
+)
 st.caption(
-    f"Grad-CAM weighs each map of the last conv layer ({gradcam.last_conv_layer_name(model, input_shape)}, "
-    f"{heatmap.shape[0]}x{heatmap.shape[1]}) by how "
-    "much the class score grows with it, adds them up and keeps the positive part: red is where the "
-    "evidence for the class lies. An all-blue overlay means no position argues for that class."
+    _(
+        "Grad-CAM weighs each map of the last conv layer (`{layer}`, {height}x{width}) by how "
+        "much the class score grows with it, adds them up and keeps the positive part: red is where the "
+        "evidence for the class lies. An all-blue overlay means no position argues for that class.",
+        layer=gradcam.last_conv_layer_name(model, input_shape),
+        height=heatmap.shape[0],
+        width=heatmap.shape[1],
+    )
 )
 
 # 3. Every layer's maps, as in the seed.
-st.header("Feature maps, layer by layer")
-per_row = st.slider("Maps per row", 4, 32, 16, key="activations_per_row")
-for name, activation in maps:
+st.header(_("Feature maps, layer by layer"))
+per_row = st.slider(_("Maps per row"), 4, MAX_PER_ROW, MAX_PER_ROW, key="activations_per_row")
+st.caption(_("Each map is numbered by its channel; **Zoom** opens one map of that layer with its values."))
+for layer, activation in maps:
     height, width, channels = activation.shape
     grid = activations.activation_grid(activation, per_row)
     flat = int(activations.flat_channels(activation).sum())
-    st.markdown(f"**{name}** · {height}x{width}x{channels}")
-    st.image(pictures.grid_picture(grid, (height, width), pictures.display_scale(grid.shape[1])))
-    if flat:
+    title, zoom = st.columns([5, 1], vertical_alignment="bottom")
+    title.markdown(f"**{layer}** · {height}x{width}x{channels}")
+    if zoom.button(_("Zoom"), key=f"activations_zoom_{layer}"):
+        zoom_dialog(layer, activation)
+    scale = pictures.display_scale(grid.shape[1])
+    st.image(labelled(pictures.grid_picture(grid, (height, width), scale), (height * scale, width * scale), channels))
+    if flat and trained:
         st.caption(
-            f"{flat} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing."
+            ngettext(
+                "{n} of {channels} maps is blank for this picture (flat, shown as 128): its filter found nothing.",
+                "{n} of {channels} maps are blank for this picture (flat, shown as 128): their filters found nothing.",
+                flat,
+                channels=channels,
+            )
+        )
+    elif flat:
+        st.caption(
+            ngettext(
+                "{n} of {channels} maps is blank for this picture (flat, shown as 128). The weights are "
+                "untrained, so this is a dead ReLU (a random filter that never fires here), not a feature "
+                "the picture lacks.",
+                "{n} of {channels} maps are blank for this picture (flat, shown as 128). The weights are "
+                "untrained, so these are dead ReLUs (random filters that never fire here), not features "
+                "the picture lacks.",
+                flat,
+                channels=channels,
+            )
         )
 
-st.subheader("Zoom on one map")
-names = [name for name, _ in maps]
-zoom_left, zoom_right = st.columns([1, 3])
-zoom_layer = zoom_left.selectbox("Layer", names, key="activations_zoom_layer")
-zoom_maps = dict(maps)[zoom_layer]
-channel = zoom_left.number_input("Channel", 0, zoom_maps.shape[-1] - 1, 0, key=f"activations_zoom_channel_{zoom_layer}")
-values = zoom_maps[..., channel]
-zoom_left.markdown(f"min **{values.min():.4g}** · max **{values.max():.4g}** · mean **{values.mean():.4g}**")
-zoom_right.plotly_chart(charts.channel_figure(values, f"{zoom_layer}, channel {channel}"), key="activations_zoom_chart")
+st.subheader(_("Zoom on one map"))
+names = [layer for layer, _maps in maps]
+zoom_layer = st.selectbox(_("Layer"), names, key="activations_zoom_layer")
+show_zoom(zoom_layer, dict(maps)[zoom_layer], f"activations_zoom_channel_{zoom_layer}")
+
+# 3b. The note's closing point, in numbers.
+st.subheader(_("Deeper layers keep fewer, more abstract features"))
+st.markdown(
+    _(
+        "The note closes its grids with this point: the deeper the layer, the fewer and the more abstract "
+        "the features it keeps, until the last maps say only whether the model's cat features are in "
+        "the picture. Here it is in numbers, for the note's cat through the seed's cats-vs-dogs convnet "
+        "as this page builds it."
+    )
+)
+with st.spinner(_("Building the seed's cats-vs-dogs convnet...")):
+    sparsity = seed_cat_sparsity()
+st.dataframe(
+    {
+        _("layer"): [row.name for row in sparsity],
+        _("map size"): ["x".join(map(str, row.shape)) for row in sparsity],
+        _("values"): [number(row.values, 0) for row in sparsity],
+        _("values above 0"): [percent(row.active_share, 0) for row in sparsity],
+        _("blank maps"): [
+            _(
+                "{blank} of {channels} ({share})",
+                blank=row.blank_channels,
+                channels=row.shape[2],
+                share=percent(row.blank_channels / row.shape[2], 0),
+            )
+            for row in sparsity
+        ],
+    },
+    hide_index=True,
+    key="activations_sparsity",
+)
+first, last = sparsity[0], sparsity[-1]
+st.caption(
+    _(
+        "Each pooling halves the side of the maps, so the last layer keeps {last} values where the first "
+        "keeps {first}: more maps ({first_maps} → {last_maps}) of far fewer pixels, each pixel seeing a "
+        "larger part of the cat. The blank maps grow with depth too, but this convnet is untrained: its "
+        "blank maps are dead ReLUs. In the note's trained model, the blank squares of the last grids are "
+        "cat features this picture does not show.",
+        last=number(last.values, 0),
+        first=number(first.values, 0),
+        first_maps=first.shape[2],
+        last_maps=last.shape[2],
+    )
+)
 
 # 4. The first layer's kernels.
-st.header("The first layer's kernels")
+st.header(_("The first layer's kernels"))
 st.markdown(
-    "Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is bright where the pixels look like it."
+    _(
+        "Each first-layer filter is a small grid of weights slid over the raw pixels; its map above is "
+        "bright where the pixels look like it."
+    )
 )
-st.plotly_chart(charts.kernels_figure(activations.first_conv_kernel(model, input_shape)), key="activations_kernels")
+kernels = charts.kernels_figure(activations.first_conv_kernel(model, input_shape))
+# The facets are titled "filter N"; the number stays, the word follows the language.
+kernels.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
+kernels.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")
+st.plotly_chart(kernels, key="activations_kernels")
 
 # 5. Filter patterns by gradient ascent.
-st.header("What a filter responds to")
+st.header(_("What a filter responds to"))
 st.markdown(
-    "Start from a grey picture with faint noise and change it, step by step, in the direction that "
-    "raises one filter's mean activation (Deep Learning with Python, 5.4.2). First-layer patterns "
-    "stay nearly flat: one 3x3 filter averaged over the whole picture only cares about the sum of "
-    "its weights. Deeper filters draw strokes and textures."
+    _(
+        "Start from a grey picture with faint noise and change it, step by step, in the direction that "
+        "raises one filter's mean activation (Deep Learning with Python, 5.4.2). First-layer patterns "
+        "stay nearly flat: one 3x3 filter averaged over the whole picture only cares about the sum of "
+        "its weights. Deeper filters draw strokes and textures."
+    )
 )
 conv_names = activations.conv_layer_names(model, input_shape)
 p1, p2, p3 = st.columns(3)
-layer_name = p1.selectbox("Conv layer", conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
+layer_name = p1.selectbox(_("Conv layer"), conv_names, index=len(conv_names) - 1, key="activations_pattern_layer")
 filters = dict(maps)[layer_name].shape[-1]  # Every conv layer is among the maps above.
 first, last = p2.slider(
-    "Filters", 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}"
+    _("Filters"), 0, filters - 1, (0, min(7, filters - 1)), key=f"activations_pattern_range_{layer_name}"
 )
-steps = p3.slider("Ascent steps", 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
+steps = p3.slider(_("Ascent steps"), 10, 100, patterns.DEFAULT_ASCENT_STEPS, step=10, key="activations_pattern_steps")
 wanted = list(range(first, last + 1))[:MAX_PATTERNS_PER_RUN]
 if last - first + 1 > MAX_PATTERNS_PER_RUN:
-    st.warning(f"Showing the first {MAX_PATTERNS_PER_RUN} filters of the range; narrow it to see others.")
+    st.warning(
+        _("Showing the first {count} filters of the range; narrow it to see others.", count=MAX_PATTERNS_PER_RUN)
+    )
 # Keyed by what the pattern depends on; a fingerprint rather than id(model), which Python reuses.
 cache = st.session_state.setdefault(PATTERN_CACHE_KEY, {})
 fingerprint = model_fingerprint(model)
@@ -218,17 +401,23 @@ def key_of(index: int) -> tuple:
 
 
 missing = [index for index in wanted if key_of(index) not in cache]
-if missing and st.button(f"Compute {len(missing)} filter pattern(s)", key="activations_pattern_go"):
-    bar = st.progress(0.0, text="Gradient ascent...")
+if missing and st.button(_("Compute {count} filter pattern(s)", count=len(missing)), key="activations_pattern_go"):
+    bar = st.progress(0.0, text=_("Gradient ascent..."))
     for done, pattern in enumerate(patterns.filter_patterns(model, layer_name, missing, steps=steps), start=1):
         cache[key_of(pattern.filter_index)] = pattern
-        bar.progress(done / len(missing), text=f"Filter {pattern.filter_index}: done {done} of {len(missing)}")
+        bar.progress(
+            done / len(missing),
+            text=_("Filter {index}: done {done} of {total}", index=pattern.filter_index, done=done, total=len(missing)),
+        )
     while len(cache) > PATTERN_CACHE_SIZE:
         cache.pop(next(iter(cache)))
     st.rerun()
 if missing:
     st.caption(
-        "Press the button to compute the patterns (about a second per filter on a small model). Results are kept for this session."
+        _(
+            "Press the button to compute the patterns (about a second per filter on a small model). "
+            "Results are kept for this session."
+        )
     )
 else:
     gallery = st.columns(8)
@@ -237,6 +426,11 @@ else:
         picture = np.squeeze(pattern.image)
         gallery[slot % 8].image(
             pictures.enlarge(picture, 112),
-            caption=f"filter {index} · {pattern.losses[0]:.2f} → {pattern.losses[-1]:.2f}",
+            caption=_(
+                "filter {index} · {first:.2f} → {last:.2f}",
+                index=index,
+                first=pattern.losses[0],
+                last=pattern.losses[-1],
+            ),
         )
-    st.caption("Under each pattern: the filter's mean response (before its ReLU) at the first and last step.")
+    st.caption(_("Under each pattern: the filter's mean response (before its ReLU) at the first and last step."))

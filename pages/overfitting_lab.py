@@ -4,6 +4,7 @@ augmentation + dropout, their accuracy and loss curves overlaid like the seed's 
 import functools
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from cnn_core.figures.charts import comparison_figure
 from cnn_core.learning.models import build_cats_dogs_convnet
@@ -15,22 +16,31 @@ from cnn_core.vision import augment, augment_code
 from ui import epochs as epochs_ui
 from ui import state
 from ui import training as training_ui
+from ui.i18n import N_, _, error_text, language, number
 
 MESSAGES_KEY = "lab_messages"
 POLL_S = 0.5
 RECIPES = {
-    "plain": {"title": "Plain", "dropout": 0.0, "augmentation": None, "color": "#d62728"},
+    "plain": {"title": N_("Plain"), "dropout": 0.0, "augmentation": None, "color": "#d62728"},
     "regularised": {
-        "title": "Augmentation + dropout",
+        "title": N_("Augmentation + dropout"),
         "dropout": 0.5,
         "augmentation": augment.SEED_TRAINING,
         "color": "#1f77b4",
     },
 }
 
+# The recipes as they appear inside a run's name ("Lab 1: plain (cats/dogs)").
+LOWER_TITLES = {"plain": N_("plain"), "regularised": N_("augmentation + dropout")}
+
 
 def run_key(recipe: str) -> str:
     return f"lab_run_{recipe}"
+
+
+def title(recipe: str) -> str:
+    """The recipe's name in the visitor's language."""
+    return _(RECIPES[recipe]["title"])
 
 
 def lab_runs() -> dict[str, TrainingRun]:
@@ -52,12 +62,12 @@ def gap_table(histories: dict) -> list[dict]:
             continue
         rows.append(
             {
-                "run": RECIPES[recipe]["title"],
-                "training accuracy": f"{gap.train_accuracy:.1%}",
-                "validation accuracy": f"{gap.val_accuracy:.1%}",
-                "gap": f"{gap.gap:+.1%}",
-                "best validation accuracy": f"{gap.best_val_accuracy:.1%}",
-                "lowest validation loss at epoch": gap.lowest_val_loss_epoch,
+                _("run"): title(recipe),
+                _("training accuracy"): f"{gap.train_accuracy:.1%}",
+                _("validation accuracy"): f"{gap.val_accuracy:.1%}",
+                _("gap"): f"{gap.gap:+.1%}",
+                _("best validation accuracy"): f"{gap.best_val_accuracy:.1%}",
+                _("lowest validation loss at epoch"): gap.lowest_val_loss_epoch,
             }
         )
     return rows
@@ -68,30 +78,37 @@ def gap_story(histories: dict) -> str:
     gaps = {recipe: overfitting_gap(histories.get(recipe, {})) for recipe in RECIPES}
     if any(gap is None for gap in gaps.values()):
         return ""
-    plain, regularised = gaps["plain"].gap, gaps["regularised"].gap
+    plain, regularised = f"{gaps['plain'].gap:+.1%}", f"{gaps['regularised'].gap:+.1%}"
     verdict = compare_gaps(gaps["plain"], gaps["regularised"])
     if verdict == "no gap yet":
-        text = (
-            f"Here neither run has opened a gap yet (plain {plain:+.1%}, augmentation + dropout "
-            f"{regularised:+.1%}): the plain model has not started to memorise. Train more epochs, or on "
-            "fewer pictures per class, to see it happen."
+        text = _(
+            "Here neither run has opened a gap yet (plain {plain}, augmentation + dropout "
+            "{regularised}): the plain model has not started to memorise. Train more epochs, or on "
+            "fewer pictures per class, to see it happen.",
+            plain=plain,
+            regularised=regularised,
         )
     elif verdict == "closed":
-        text = (
-            f"Here the plain model's gap ({plain:+.1%}) is wider than that of the model with augmentation "
-            f"and dropout ({regularised:+.1%}): they closed part of it."
+        text = _(
+            "Here the plain model's gap ({plain}) is wider than that of the model with augmentation "
+            "and dropout ({regularised}): they closed part of it.",
+            plain=plain,
+            regularised=regularised,
         )
     else:
-        text = (
-            f"Here the gaps are {plain:+.1%} (plain) and {regularised:+.1%} (augmentation + dropout). "
+        text = _(
+            "Here the gaps are {plain} (plain) and {regularised} (augmentation + dropout). "
             "With a small validation set a few pictures move these numbers a lot; more data and more "
-            "epochs make the comparison clearer."
+            "epochs make the comparison clearer.",
+            plain=plain,
+            regularised=regularised,
         )
     best, epochs = gaps["plain"].lowest_val_loss_epoch, len(histories["plain"]["val_loss"])
     if best < epochs:
-        text += (
-            f" The plain model's validation loss was lowest after epoch {best} and rose afterwards: "
-            "from there on, each epoch memorised more than it learned."
+        text += " " + _(
+            "The plain model's validation loss was lowest after epoch {best} and rose afterwards: "
+            "from there on, each epoch memorised more than it learned.",
+            best=best,
         )
     return text
 
@@ -118,7 +135,12 @@ def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict
             augmentation=style["augmentation"],
             seed=count,
             watch=epochs_ui.cat_watch(data.input_shape),
-            name=f"Lab {count}: {style['title'].lower()} ({'/'.join(data.class_names)})",
+            name=_(
+                "Lab {count}: {recipe} ({classes})",
+                count=count,
+                recipe=_(LOWER_TITLES[recipe]),
+                classes="/".join(data.class_names),
+            ),
         )
     return runs
 
@@ -165,78 +187,99 @@ def draw(epochs: int) -> None:
         place = training_ui.queue_place(run_key(recipe))
         if place is not None and place.state == "queued":
             wait = training_ui.format_duration(place.wait_s)
-            st.progress(0.0, text=f"{RECIPES[recipe]['title']}: waiting to start, in about {wait}")
+            st.progress(0.0, text=_("{run}: waiting to start, in about {wait}", run=title(recipe), wait=wait))
         elif run.done:
             st.progress(
                 snapshot.fraction,
-                text=f"{RECIPES[recipe]['title']}: {snapshot.status} after "
-                f"{training_ui.format_duration(snapshot.elapsed_s)}",
+                text=_("{run}: {progress}", run=title(recipe), progress=training_ui.ended_text(snapshot)),
             )
         else:
-            st.progress(snapshot.fraction, text=f"{RECIPES[recipe]['title']}: {training_ui.progress_text(snapshot)}")
+            st.progress(
+                snapshot.fraction,
+                text=_("{run}: {progress}", run=title(recipe), progress=training_ui.progress_text(snapshot)),
+            )
     histories = {recipe: run.snapshot().history for recipe, run in runs.items()}
-    st.plotly_chart(comparison_figure(histories, epochs, RECIPES), key="lab_chart", width="stretch")
+    styles = {recipe: {**style, "title": title(recipe)} for recipe, style in RECIPES.items()}
+    st.plotly_chart(comparison_figure(histories, epochs, styles, language=language()), key="lab_chart", width="stretch")
 
 
 @st.fragment(run_every=POLL_S)
 def live(epochs: int) -> None:
     if not active():
         st.rerun()  # Once, so the page shows the results and polling stops.
-    st.button("Stop both", on_click=stop_all, key="lab_stop")
+    st.button(_("Stop both"), on_click=stop_all, key="lab_stop")
     draw(epochs)
 
 
-st.title("Overfitting lab")
+st.title(_("Overfitting lab"))
 st.markdown(
-    "The seed trains the same convnet twice on the same 2,000 pictures. Plain, its training accuracy "
-    "races towards 100% while validation accuracy stalls near 70%: it **overfits**, memorising these "
-    "pictures instead of learning what makes a cat. With augmentation and dropout it reaches 82-84%. "
-    "Run both here on the same data, with the same seed and settings, and compare the curves."
+    _(
+        "The seed trains the same convnet twice on the same 2,000 pictures. Plain, its training accuracy "
+        "races towards 100% while validation accuracy stalls near 70%: it **overfits**, memorising these "
+        "pictures instead of learning what makes a cat. With augmentation and dropout it reaches 82-84%. "
+        "Run both here on the same data, with the same seed and settings, and compare the curves."
+    )
 )
 
 data = state.folder_data()
 if data is None:
     st.info(
-        "First load a data set (cats and dogs, or your own zip of class folders) on the "
-        "**Train on image folders** page; this lab trains on the same data."
+        _(
+            "First load a data set (cats and dogs, or your own zip of class folders) on the "
+            "**Train on image folders** page; this lab trains on the same data."
+        )
     )
-    st.page_link("pages/folder_training.py", label="Train on image folders", icon="🗂️")
+    try:
+        st.page_link("pages/folder_training.py", label=_("Train on image folders"), icon="🗂️")
+    except StreamlitAPIException:  # The page runs alone, outside app.py's navigation: nothing to link to.
+        pass
     st.stop()
 
 st.caption(
-    f"Data: **{data.source}**, {len(data.y_train):,} training and {len(data.y_val):,} validation images, "
-    f"{data.num_classes} classes."
+    _(
+        "Data: **{source}**, {train} training and {val} validation images, {classes} classes.",
+        source=data.describe(language()),
+        train=number(len(data.y_train)),
+        val=number(len(data.y_val)),
+        classes=data.num_classes,
+    )
 )
 left, right = st.columns(2)
 with left:
-    st.markdown("**Plain**: the seed's first model, no dropout, no augmentation.")
+    st.markdown(_("**Plain**: the seed's first model, no dropout, no augmentation."))
 with right:
-    st.markdown("**Augmentation + dropout**: `Dropout(0.5)` after Flatten, and the seed's training augmentation.")
+    st.markdown(_("**Augmentation + dropout**: `Dropout(0.5)` after Flatten, and the seed's training augmentation."))
     st.code(augment_code.datagen_code(augment.SEED_TRAINING), language="python", wrap_lines=True)
 a, b, c = st.columns(3)
 epochs = int(
     a.number_input(
-        "Epochs (each run)",
+        _("Epochs (each run)"),
         1,
         MAX_EPOCHS,
         15,
         key="lab_epochs",
-        help="The gap opens after a few epochs; the seed trains 30 and 100.",
+        help=_("The gap opens after a few epochs; the seed trains 30 and 100."),
     )
 )
-batch_size = int(b.select_slider("Batch size", [8, 16, 20, 32, 64], value=20, key="lab_batch"))
+batch_size = int(b.select_slider(_("Batch size"), [8, 16, 20, 32, 64], value=20, key="lab_batch"))
 learning_rate = float(
     c.select_slider(
-        "Learning rate (Adam)", [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr", format_func=lambda v: f"{v:g}"
+        _("Learning rate (Adam)"), [1e-4, 3e-4, 1e-3], value=1e-3, key="lab_lr", format_func=lambda v: f"{v:g}"
     )
 )
-st.caption(
-    f"The two trainings run one after the other: the server runs at most {max_trainings()} trainings at once "
-    "for all visitors together, and one at a time for each visitor."
-)
+try:
+    st.caption(
+        _(
+            "The two trainings run one after the other: the server runs at most {slots} trainings at once "
+            "for all visitors together, and one at a time for each visitor.",
+            slots=max_trainings(),
+        )
+    )
+except ValueError as exc:  # A bad CNN_LAB_MAX_TRAININGS: the start button says so too.
+    st.error(error_text(exc))
 
 st.button(
-    "Start both runs",
+    _("Start both runs"),
     type="primary",
     disabled=active(),
     on_click=start_lab,
@@ -257,35 +300,37 @@ if lab_runs():
         histories = {recipe: run.result.history for recipe, run in lab_runs().items() if run.result is not None}
         for recipe, run in lab_runs().items():
             if run.error:
-                st.error(f"{RECIPES[recipe]['title']} failed: {run.error}")
+                st.error(_("{run} failed: {error}", run=title(recipe), error=training_ui.failure_text(run)))
             elif run.result is not None:
                 training_ui.register_model(run, "folder")
         watched = {recipe: run for recipe, run in lab_runs().items() if run.snapshots}
         if watched:
-            with st.expander("Watch them learn: the kernels and the cat's feature maps, epoch by epoch"):
+            with st.expander(_("Watch them learn: the kernels and the cat's feature maps, epoch by epoch")):
                 recipe = st.radio(
-                    "Run",
+                    _("Run"),
                     list(watched),
-                    format_func=lambda r: RECIPES[r]["title"],
+                    format_func={recipe: title(recipe) for recipe in watched}.get,
                     horizontal=True,
                     key="lab_epochs_run",
                 )
                 run = watched[recipe]
-                epochs_ui.scrubber(run.snapshots, run.watch.probes, f"lab_epochs_{recipe}", ["the note's cat"])
+                epochs_ui.scrubber(run.snapshots, run.watch.probes, f"lab_epochs_{recipe}", [_("the note's cat")])
         rows = gap_table(histories)
         if rows:
-            st.subheader("What the gap means")
+            st.subheader(_("What the gap means"))
             st.dataframe(rows, hide_index=True)
             st.markdown(
-                "The **gap** between training and validation accuracy measures overfitting: how much of "
-                "what a model learned holds only for the pictures it trained on. Left alone, a model with "
-                "3.4 million weights and 2,000 pictures can memorise them: its training accuracy heads "
-                "for 100% while its validation loss turns upward. Augmentation never shows the same "
-                "picture twice, and dropout keeps units from relying on one another, so the second model's "
-                "training accuracy rises more slowly and stays close to its validation accuracy. In the "
-                "seed: about 70% against 82-84% on validation, after 30 and 100 epochs."
+                _(
+                    "The **gap** between training and validation accuracy measures overfitting: how much of "
+                    "what a model learned holds only for the pictures it trained on. Left alone, a model with "
+                    "3.4 million weights and 2,000 pictures can memorise them: its training accuracy heads "
+                    "for 100% while its validation loss turns upward. Augmentation never shows the same "
+                    "picture twice, and dropout keeps units from relying on one another, so the second model's "
+                    "training accuracy rises more slowly and stays close to its validation accuracy. In the "
+                    "seed: about 70% against 82-84% on validation, after 30 and 100 epochs."
+                )
             )
             story = gap_story(histories)
             if story:
                 st.info(story)
-            st.caption("Both trained models are now on the Activation maps page of this session.")
+            st.caption(_("Both trained models are now on the Activation maps page of this session."))

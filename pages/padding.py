@@ -6,35 +6,70 @@ import streamlit as st
 from cnn_core.figures.grids import images_figure, padded_figure
 from cnn_core.ops.coverage import coverage
 from cnn_core.ops.kernels import KERNEL_SIZES, preset_kernel
-from cnn_core.ops.shapes import conv_output_size, padding_amounts
+from cnn_core.ops.shapes import conv_output_size, padding_amounts, same_padding
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
+from ui import settings
 from ui.charts import value_chart
 from ui.i18n import _, language, number
+from ui.predict import predict_output_size, predict_same_padding
 
 # The presets of the photo example, in the order shown.
 PHOTO_KERNELS = ("box blur", "Gaussian blur", "vertical edge", "horizontal edge", "sharpen")
 
 st.title(_("Padding"))
+settings.begin("padding")
 st.markdown(
     _(
         "Without padding (**valid**) a k×k window fits only i − k + 1 times across an input of size i, "
         "so every layer shrinks the map by k − 1 and the border pixels are seen by fewer windows than "
         "the centre. **Zero padding** adds rows and columns of zeros around the input first. Keras's "
-        "**same** adds just enough that the output is ⌈i / s⌉ (for stride 1, the same size as the "
-        "input): k − 1 zeros in total per axis, and when that number is odd the extra zero goes to the "
-        "bottom and the right. An **explicit p** adds p zeros on every side, as in the formula "
-        "o = ⌊(i + 2p − k) / s⌋ + 1."
+        "**same** adds just enough that the output is o = ⌈i / s⌉ (for stride 1, the same size as the "
+        "input): max((o − 1)·s + k − i, 0) zeros in total per axis, which is k − 1 only at stride 1, and "
+        "when that number is odd the extra zero goes to the bottom and the right. An **explicit p** adds "
+        "p zeros on every side, as in the formula o = ⌊(i + 2p − k) / s⌋ + 1."
     )
 )
 
+st.markdown(
+    _(
+        "Keras's `Conv2D` and pooling layers default to `padding='valid'`; the note's layers keep that "
+        "default. To keep the size, ask for 'same':"
+    )
+)
+st.code("layers.Conv2D(32, (3, 3), activation='relu', padding='same')", language="python")
+
 st.subheader(_("1. Pad a small input"))
 left, middle, right = st.columns(3)
-size = left.slider(_("Input size i"), 2, 10, 5, key="pad_size")
-kernel_size = middle.slider(_("Kernel size k"), 1, 6, 3, key="pad_kernel", help=_("Even sizes show the uneven split."))
-strides = right.slider(_("Stride s"), 1, 3, 1, key="pad_strides")
+size = settings.slider(_("Input size i"), 2, 10, 5, key="pad_size", where=left)
+kernel_size = settings.slider(
+    _("Kernel size k"), 1, 6, 3, key="pad_kernel", help=_("Even sizes show the uneven split."), where=middle
+)
+strides = settings.slider(_("Stride s"), 1, 3, 1, key="pad_strides", where=right)
 padding = ui.padding_picker("pad", default="same")
+if padding == "same":
+    predict_same_padding("pad_same_padding", size, kernel_size, strides)
+else:
+    predict_output_size("pad_output_size", (size, size), kernel_size, strides, padding)
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="kernel")
+if padding == "same":
+    before, after = same_padding(size, kernel_size, strides)
+    out = conv_output_size(size, kernel_size, strides, "same")
+    st.markdown(
+        _(
+            "**Zeros 'same' adds per axis:** max((o − 1)·s + k − i, 0) = max(({out} − 1)·{s} + {k} − {i}, 0) "
+            "= {total}: {before} before and {after} after (k − 1 = {k_minus_one} only at stride 1; for "
+            "i = 28, k = 3, s = 2 it is 1).",
+            out=out,
+            s=strides,
+            k=kernel_size,
+            i=size,
+            total=before + after,
+            before=before,
+            after=after,
+            k_minus_one=kernel_size - 1,
+        )
+    )
 if shape is not None:
     seen = coverage((size, size), kernel_size, strides, padding)
     top, bottom, lft, rgt = pads = seen.pads
@@ -75,9 +110,17 @@ st.markdown(
     )
 )
 left, right = st.columns(2)
-preset = left.selectbox(_("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS))
-photo_k = right.radio(
-    _("Kernel size"), KERNEL_SIZES, index=1, horizontal=True, key="pad_photo_ksize", format_func=lambda k: f"{k}×{k}"
+preset = settings.selectbox(
+    _("Kernel"), PHOTO_KERNELS, key="pad_photo_kernel", format_func=ui.labels(PHOTO_KERNELS), where=left
+)
+photo_k = settings.radio(
+    _("Kernel size"),
+    KERNEL_SIZES,
+    index=1,
+    horizontal=True,
+    key="pad_photo_ksize",
+    format_func=lambda k: f"{k}×{k}",
+    where=right,
 )
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
 kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
@@ -112,3 +155,4 @@ st.caption(
         photo=number(photo[0, :, 0].mean(), 3),
     )
 )
+settings.share_link()

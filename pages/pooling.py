@@ -5,10 +5,13 @@ import streamlit as st
 
 from cnn_core.figures.grids import grid_figure, images_figure
 from cnn_core.ops.kernels import preset_kernel
+from cnn_core.ops.sliding import relu
 from ui import concept as ui
+from ui import settings
 from ui.charts import value_chart
 from ui.i18n import N_, _, language, number
 from ui.players import pool_player
+from ui.predict import pool_cell_predictor, predict_output_size
 
 # The classic 4x4 example: 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]].
 POOL_GRID = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
@@ -18,6 +21,7 @@ POOLED = {"max": N_("max pooled: {height}×{width}"), "average": N_("average poo
 PHOTO_POOLED = {"max": N_("max pooled {height}×{width}"), "average": N_("average pooled {height}×{width}")}
 
 st.title(_("Pooling"))
+settings.begin("pooling")
 st.markdown(
     _(
         "A pooling layer slides a window over each feature map, like a convolution, but it has **no "
@@ -37,19 +41,23 @@ x = picked[0]
 
 st.subheader(_("2. Pooling window"))
 cols = st.columns(4)
-mode = cols[0].radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES))
-pool_size = cols[1].slider(_("Pool size"), 1, 4, 2, key="pool_size")
-strides = cols[2].slider(_("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."))
-padding = cols[3].radio(
+mode = settings.radio(_("Mode"), tuple(MODES), key="pool_mode", format_func=ui.labels(MODES), where=cols[0])
+pool_size = settings.slider(_("Pool size"), 1, 4, 2, key="pool_size", where=cols[1])
+strides = settings.slider(
+    _("Stride"), 1, 4, 2, key="pool_strides", help=_("Keras's default stride is the pool size."), where=cols[2]
+)
+padding = settings.radio(
     _("Padding"),
     ("valid", "same"),
     key="pool_padding",
     help=_("With 'same', padded cells are left out: never the max, not counted in the mean."),
+    where=cols[3],
 )
+predict_output_size("pool_output_size", x.shape[:2], pool_size, strides, padding)
 shape = ui.show_output_size(x.shape[:2], pool_size, strides, padding, what="pooling window")
 if shape is None:
     st.stop()
-pool_player(x, pool_size, strides, padding, mode, key="pool")
+pool_player(x, pool_size, strides, padding, mode, key="pool", predict=pool_cell_predictor("pool_cell"))
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
 pooled_title = _(POOLED[mode], height=pooled.shape[0], width=pooled.shape[1])
 value_chart(
@@ -75,7 +83,7 @@ st.markdown(
         "settings above."
     )
 )
-preset = st.selectbox(
+preset = settings.selectbox(
     _("Filter of the feature map"),
     PHOTO_FILTERS,
     key="pool_photo_filter",
@@ -83,7 +91,7 @@ preset = st.selectbox(
 )
 photo = ui.sample_photo((150, 150), "RGB")  # (150, 150, 3)
 kernel = preset_kernel(preset, 3, channels=3)[:, :, :, None]  # (3, 3, 3, 1)
-feature_map = np.maximum(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"), 0.0)  # (148, 148, 1), ReLU
+feature_map = relu(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"))  # (148, 148, 1): Conv2D's ReLU
 small = ui.show_output_size(feature_map.shape[:2], pool_size, strides, padding, what="pooling window")
 if small is not None:
     downsampled = ui.pool2d(feature_map, pool_size, strides, padding, mode)
@@ -112,3 +120,4 @@ if small is not None:
             after=number(downsampled.size),
         )
     )
+settings.share_link()

@@ -7,13 +7,16 @@ from cnn_core.figures.grids import padded_figure
 from cnn_core.ops.coverage import coverage
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
+from ui import settings
 from ui.charts import value_chart
 from ui.i18n import _, language, ngettext
 from ui.players import conv_player
+from ui.predict import conv_cell_predictor, predict_output_size
 
 CLASSIC = {"stride_size": 5, "stride_kernel": 3, "stride_strides": 2}
 
 st.title(_("Stride"))
+settings.begin("stride")
 st.markdown(
     _(
         "The **stride** s is the distance between two consecutive window positions. With s = 1 the "
@@ -51,10 +54,11 @@ with st.expander(_("The arithmetic, and why it is not 4×4")):
 
 st.subheader(_("Try your own numbers"))
 cols = st.columns(3)
-size = cols[0].slider(_("Input size i"), 3, 12, 5, key="stride_size")
-kernel_size = cols[1].slider(_("Window size k"), 1, 5, 3, key="stride_kernel")
-strides = cols[2].slider(_("Stride s"), 1, 4, 2, key="stride_strides")
+size = settings.slider(_("Input size i"), 3, 12, 5, key="stride_size", where=cols[0])
+kernel_size = settings.slider(_("Window size k"), 1, 5, 3, key="stride_kernel", where=cols[1])
+strides = settings.slider(_("Stride s"), 1, 4, 2, key="stride_strides", where=cols[2])
 padding = ui.padding_picker("stride")
+predict_output_size("stride_output_size", (size, size), kernel_size, strides, padding)
 shape = ui.show_output_size((size, size), kernel_size, strides, padding, what="window")
 if shape is None:
     st.stop()
@@ -101,14 +105,24 @@ if seen.unseen:
                 remainder=seen.room % strides,
             )
         )
+    if seen.gap:
+        remedy = _(
+            "No padding helps while the stride is larger than the window: here 'same' padding too leaves "
+            "pixels out. Every pixel is seen only with s ≤ k."
+        )
+    else:
+        remedy = _(
+            "With a stride no larger than the window (s ≤ k), 'same' padding sees them all, and so does a "
+            "stride that divides i + p_before + p_after − k."
+        )
     st.warning(
         _(
             "{unseen} of the {total} input pixels (red ✕) are never inside any window: {reasons}. Keras and "
-            "TensorFlow ignore these pixels without a warning. A stride that divides i + 2p − k, or 'same' "
-            "padding, sees them all.",
+            "TensorFlow ignore these pixels without a warning. {remedy}",
             unseen=seen.unseen,
             total=size * size,
             reasons=_("; and ").join(reasons),
+            remedy=remedy,
         )
     )
 else:
@@ -118,4 +132,15 @@ st.subheader(_("Watch the window jump"))
 st.caption(
     _("The kernel is all ones, so each output is the sum of its window: here the positions matter, not the weights.")
 )
-conv_player(image, ones, np.zeros(1), strides, padding, [_("input")], [_("window sum")], key="stride")
+conv_player(
+    image,
+    ones,
+    np.zeros(1),
+    strides,
+    padding,
+    [_("input")],
+    [_("window sum")],
+    key="stride",
+    predict=conv_cell_predictor("stride_cell", None),
+)
+settings.share_link()

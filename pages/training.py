@@ -11,6 +11,7 @@ from cnn_core.learning.runs import TrainingRun
 from ui import epochs as epochs_ui
 from ui import state
 from ui import training as training_ui
+from ui.i18n import N_, _, error_text, ngettext, number
 from ui.resources import mnist, shipped_history
 
 RUN_KEY = state.MNIST_RUN
@@ -18,7 +19,7 @@ CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_SHARE = 0.1
 SEED_FILTERS = (32, 64, 64, 128)
 PROBES = (3, 2, 1, 18)  # test digits a 0, 1, 2 and 3, watched epoch by epoch
-PROBE_NAMES = [f"a {d} (test digit {i})" for i, d in zip(PROBES, (0, 1, 2, 3))]
+ALL_DIGITS, A_SUBSET = N_("All 60,000 training digits"), N_("A subset (quicker)")
 SHIPPED_PROBES = (
     3,
     2,
@@ -30,36 +31,52 @@ SHIPPED_PROBES = (
     0,
 )  # the shipped model's history watched a 0, 1, ... 7 (scripts/train_mnist.py)
 
-st.title("Train on MNIST")
+
+def probe_names(probes, digits) -> list[str]:
+    """'a 0 (test digit 3)', ... for the watched test digits."""
+    return [_("a {digit} (test digit {index})", digit=d, index=i) for i, d in zip(probes, digits)]
+
+
+st.title(_("Train on MNIST"))
 st.markdown(
-    "The seed's central experiment: a small convnet reads handwritten digits and reaches about 99% "
-    "on the 10,000 test digits after 5 epochs. Build it (or change it), check its shapes and "
-    "parameters, then train it here and watch it learn. The training keeps running if you visit "
-    "other pages; come back to see it."
+    _(
+        "The seed's central experiment: a small convnet reads handwritten digits and reaches about 99% "
+        "on the 10,000 test digits after 5 epochs. Build it (or change it), check its shapes and "
+        "parameters, then train it here and watch it learn. The training keeps running if you visit "
+        "other pages; come back to see it."
+    )
 )
 
 # 1. Settings ---------------------------------------------------------------------------------------
-st.header("1. Data and training settings")
+st.header(_("1. Data and training settings"))
 (x_train, y_train), (x_test, y_test) = mnist()
 left, right = st.columns(2)
 with left:
-    data_choice = st.radio("Training data", ["All 60,000 training digits", "A subset (quicker)"], horizontal=True)
+    data_choice = st.radio(
+        _("Training data"),
+        [ALL_DIGITS, A_SUBSET],
+        format_func={ALL_DIGITS: _(ALL_DIGITS), A_SUBSET: _(A_SUBSET)}.get,
+        horizontal=True,
+    )
     size = len(x_train)
-    if data_choice.startswith("A subset"):
+    if data_choice == A_SUBSET:
         size = st.number_input(
-            "Subset size (digits)", value=6000, step=1000, help=f"The first N of the {len(x_train):,} training digits."
+            _("Subset size (digits)"),
+            value=6000,
+            step=1000,
+            help=_("The first N of the {count} training digits.", count=number(len(x_train))),
         )
-    epochs = st.number_input("Epochs", value=5, step=1, help=f"1 to {training.MAX_EPOCHS}")
+    epochs = st.number_input(_("Epochs"), value=5, step=1, help=_("1 to {maximum}", maximum=training.MAX_EPOCHS))
 with right:
-    optimizer = st.selectbox("Optimizer", training.OPTIMIZERS, help="The seed uses rmsprop.")
+    optimizer = st.selectbox(_("Optimizer"), training.OPTIMIZERS, help=_("The seed uses rmsprop."))
     learning_rate = st.number_input(
-        "Learning rate",
+        _("Learning rate"),
         value=0.001,
         step=0.0005,
         format="%.5f",
-        help="0.001 is the default of all three optimizers in Keras.",
+        help=_("0.001 is the default of all three optimizers in Keras."),
     )
-    batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=64)
+    batch_size = st.select_slider(_("Batch size"), [16, 32, 64, 128, 256, 512], value=64)
 
 problems = []
 settings = None
@@ -67,30 +84,43 @@ try:
     x_used, y_used = subset(x_train, y_train, int(size))
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_used, y_used, VALIDATION_SHARE)
     st.caption(
-        f"{len(x_fit):,} digits to learn from, the last {len(x_val):,} held out for validation; "
-        f"the {len(x_test):,} test digits are only used after training."
+        _(
+            "{fit} digits to learn from, the last {val} held out for validation; "
+            "the {test} test digits are only used after training.",
+            fit=number(len(x_fit)),
+            val=number(len(x_val)),
+            test=number(len(x_test)),
+        )
     )
 except ValueError as exc:
-    problems.append(f"Training data: {exc}.")
+    problems.append(_("Training data: {error}.", error=error_text(exc)))
 try:
     settings = training.TrainingSettings(int(epochs), batch_size, optimizer, float(learning_rate))
 except ValueError as exc:
-    problems.append(f"Training settings: {exc}.")
+    problems.append(_("Training settings: {error}.", error=error_text(exc)))
 
 # 2. Architecture -----------------------------------------------------------------------------------
-st.header("2. Architecture")
-st.caption("The defaults are the seed's model: Conv 32 - Pool - Conv 64 - Pool - Conv 64 - Dense 64 - Dense 10.")
+st.header(_("2. Architecture"))
+st.caption(_("The defaults are the seed's model: Conv 32 - Pool - Conv 64 - Pool - Conv 64 - Dense 64 - Dense 10."))
+POOLING_NAMES = {"max": N_("max"), "average": N_("average"), "none": N_("none")}
 a, b, c, d = st.columns(4)
-blocks = a.slider("Conv blocks", 1, 4, 3)
-kernel_size = b.select_slider("Kernel size", [2, 3, 4, 5, 7], value=3)
-pooling = c.radio("Pooling (2x2, between blocks)", ["max", "average", "none"], horizontal=True)
-dense_units = d.select_slider("Dense units", [16, 32, 64, 128, 256], value=64)
+blocks = a.slider(_("Conv blocks"), 1, 4, 3)
+kernel_size = b.select_slider(_("Kernel size"), [2, 3, 4, 5, 7], value=3)
+pooling = c.radio(
+    _("Pooling (2x2, between blocks)"),
+    list(POOLING_NAMES),
+    format_func={mode: _(name) for mode, name in POOLING_NAMES.items()}.get,
+    horizontal=True,
+)
+dense_units = d.select_slider(_("Dense units"), [16, 32, 64, 128, 256], value=64)
 filter_columns = st.columns(4)
 filters = tuple(
-    filter_columns[i].select_slider(f"Filters, block {i + 1}", [8, 16, 32, 64, 128], value=SEED_FILTERS[i])
+    filter_columns[i].select_slider(
+        _("Filters, block {block}", block=i + 1), [8, 16, 32, 64, 128], value=SEED_FILTERS[i]
+    )
     for i in range(blocks)
 )
-dropout = st.slider("Dropout after Flatten", 0.0, 0.8, 0.0, step=0.05)
+dropout = st.slider(_("Dropout after Flatten"), 0.0, 0.8, 0.0, step=0.05)
 architecture = {
     "filters": filters,
     "kernel_size": kernel_size,
@@ -100,18 +130,21 @@ architecture = {
 }
 
 # 3. Summary ----------------------------------------------------------------------------------------
-st.header("3. Model summary")
+st.header(_("3. Model summary"))
 try:
     rows, input_shape = training_ui.cached_summary(tuple(architecture.items()))
     training_ui.summary_table(rows, input_shape)
 except ValueError as exc:
     problems.append(
-        "This architecture does not fit a 28x28 digit: the feature maps shrink to nothing. Use fewer "
-        f"conv blocks, a smaller kernel or less pooling. (Keras says: {exc})"
+        _(
+            "This architecture does not fit a 28x28 digit: the feature maps shrink to nothing. Use fewer "
+            "conv blocks, a smaller kernel or less pooling. (Keras says: {error})",
+            error=error_text(exc),
+        )
     )
 
 # 4. Train ------------------------------------------------------------------------------------------
-st.header("4. Train")
+st.header(_("4. Train"))
 for problem in problems:
     st.error(problem)
 
@@ -127,7 +160,13 @@ def make_run() -> TrainingRun:
         class_names=CLASS_NAMES,
         settings=settings,
         watch=x_test[list(PROBES)],
-        name=f"MNIST run {count} ({optimizer}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}, {len(x_fit):,} digits)",
+        name=_(
+            "MNIST run {count} ({optimizer}, {epochs}, {digits})",
+            count=count,
+            optimizer=optimizer,
+            epochs=ngettext("{n} epoch", "{n} epochs", int(epochs)),
+            digits=ngettext("{count} digit", "{count} digits", len(x_fit), count=number(len(x_fit))),
+        ),
     )
 
 
@@ -135,30 +174,46 @@ training_ui.start_button(RUN_KEY, make_run, disabled=bool(problems))
 
 run = st.session_state.get(RUN_KEY)
 if run is not None:
-    st.caption(f"**{run.name}**: batch {run.settings.batch_size}, learning rate {run.settings.learning_rate:g}.")
+    st.caption(
+        _(
+            "**{name}**: batch {batch}, learning rate {rate:g}.",
+            name=run.name,
+            batch=run.settings.batch_size,
+            rate=run.settings.learning_rate,
+        )
+    )
     training_ui.monitor(RUN_KEY)
 
 # 5. Watch it learn ---------------------------------------------------------------------------------
-st.header("5. Watch it learn")
+st.header(_("5. Watch it learn"))
 if run is None:
     st.markdown(
-        "Before you train anything, here is how the **shipped** model learned, epoch by epoch: its first "
-        "layer's 32 kernels start as random noise and settle into edge and stroke detectors, and a test "
-        "digit's feature maps sharpen with them. Your own run shows the same here, live, while it trains."
+        _(
+            "Before you train anything, here is how the **shipped** model learned, epoch by epoch: its first "
+            "layer's 32 kernels start as random noise and settle into edge and stroke detectors, and a test "
+            "digit's feature maps sharpen with them. Your own run shows the same here, live, while it trains."
+        )
     )
     history, shipped_probes = shipped_history("mnist_convnet")
     epochs_ui.scrubber(
-        history, shipped_probes, "shipped_epochs", [f"a {d} (test digit {i})" for d, i in enumerate(SHIPPED_PROBES)]
+        history, shipped_probes, "shipped_epochs", probe_names(SHIPPED_PROBES, range(len(SHIPPED_PROBES)))
     )
 elif run.done:
-    epochs_ui.scrubber(run.snapshots, x_test[list(PROBES)], "run_epochs", PROBE_NAMES)
+    epochs_ui.scrubber(run.snapshots, x_test[list(PROBES)], "run_epochs", probe_names(PROBES, (0, 1, 2, 3)))
 else:
-    st.fragment(run_every=2.0)(epochs_ui.scrubber)(run.snapshots, x_test[list(PROBES)], "run_epochs", PROBE_NAMES)
+    st.fragment(run_every=2.0)(epochs_ui.scrubber)(
+        run.snapshots, x_test[list(PROBES)], "run_epochs", probe_names(PROBES, (0, 1, 2, 3))
+    )
 
 # 6. Results ----------------------------------------------------------------------------------------
 if run is not None and run.done:
-    st.header("6. Results")
+    st.header(_("6. Results"))
     entry = training_ui.register_model(run, "mnist")
     if entry is not None:
-        st.success(f"**{entry.name}** is now available on the Activation maps and Read my digit pages of this session.")
+        st.success(
+            _(
+                "**{name}** is now available on the Activation maps and Read my digit pages of this session.",
+                name=entry.name,
+            )
+        )
     training_ui.results(run, RUN_KEY)

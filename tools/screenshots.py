@@ -5,7 +5,9 @@ visitor, pages switched through the sidebar, so the model trained on Train on MN
 the later pages), drives each page into a state worth showing, and writes ``docs/<page>.png``:
 the main column, cropped from a heading that starts the interesting part. Widgets are found by
 their labels. Images are reduced to 256 colours to keep the folder small (the total is printed).
-Rerun it whenever a page changes. Options: ``--out FOLDER``, ``--only convolution,digits``.
+Rerun it whenever a page changes. Options: ``--out FOLDER``, ``--only convolution,digits``,
+``--lang ko`` (every page in Korean, written to ``docs/ko/`` unless ``--out`` says otherwise; the
+drivers find widgets by their translated labels, and the training pages are shown as they open).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_core.i18n import translate
 from tests.support import browser as bh
 from tests.support import server
 
@@ -25,6 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1400, 1000  # The browser window; a page's picture is at most MAX_HEIGHT tall.
 MAX_HEIGHT = 1100
 BUDGET_BYTES = 3_000_000
+LANG = "en"  # set by --lang
+
+
+def T(text: str) -> str:
+    """A label or heading as the page shows it in the language of this run."""
+    return translate(text, LANG)
 
 
 class Shot:
@@ -45,11 +54,11 @@ def home(tab) -> Shot:
 
 def convolution(tab) -> Shot:
     """'same' padding, then the step-by-step player moved forward to a window that overlaps the zeros."""
-    bh.choose_radio(tab, "Padding", "same")
-    tab.get_by_role("tab").filter(has_text="Step by step").first.click()
-    forward = tab.get_by_role("button", name="Forward")
+    bh.choose_radio(tab, T("Padding"), "same")
+    tab.get_by_role("tab").filter(has_text=T("🔍 Step by step")).first.click()
+    forward = tab.get_by_role("button", name=T("Forward ▶"))
     forward.first.wait_for()
-    step = tab.locator('[data-testid="stMain"] input[type="range"][aria-label="Step"]')
+    step = tab.locator('[data-testid="stMain"] input[type="range"][aria-label="' + T("Step") + '"]')
     for _ in range(STEPS_FORWARD):
         before = int(step.input_value())
         forward.first.click()
@@ -58,23 +67,23 @@ def convolution(tab) -> Shot:
         while int(step.input_value()) <= before and time.monotonic() < deadline:
             time.sleep(0.1)
     bh.wait_settled(tab)
-    return Shot(heading(tab, "Watch it compute"), height=1010)
+    return Shot(heading(tab, T("4. Watch it compute")), height=1010)
 
 
 def padding(tab) -> Shot:
-    return Shot(heading(tab, "Padding"), height=1050)
+    return Shot(heading(tab, T("Padding")), height=1050)
 
 
 def stride(tab) -> Shot:
-    return Shot(heading(tab, "Try your own numbers"), height=715)
+    return Shot(heading(tab, T("Try your own numbers")), height=715)
 
 
 def pooling(tab) -> Shot:
-    return Shot(heading(tab, "Downsampling a real feature map"), height=950)
+    return Shot(heading(tab, T("3. Downsampling a real feature map")), height=950)
 
 
 def augmentation(tab) -> Shot:
-    return Shot(heading(tab, "augmentation"), height=1020)
+    return Shot(heading(tab, T("Data augmentation")), height=1020)
 
 
 def training(tab) -> Shot:
@@ -131,12 +140,12 @@ def digit_folders_zip(per_class: int = 60) -> bytes:
 
 
 def activations(tab) -> Shot:
-    return Shot(heading(tab, "Prediction and Grad-CAM"), height=1250)
+    return Shot(heading(tab, T("Prediction and Grad-CAM")), height=1250)
 
 
 def digits(tab) -> Shot:
     """A 7 drawn with the mouse on the drawing pad, and the model's reading of it."""
-    bh.choose_radio(tab, "Where does the digit come from?", "Draw")
+    bh.choose_radio(tab, T("Where does the digit come from?"), T("Draw"))
     pad = tab.locator('[data-testid="stMain"] canvas').first
     pad.wait_for()
     time.sleep(1.0)  # The pad's own script sets up its drawing surface after it appears.
@@ -150,9 +159,9 @@ def digits(tab) -> Shot:
             tab.mouse.move(box["x"] + x, box["y"] + y, steps=15)
         tab.mouse.up()
     tab.mouse.move(0, 0)  # The pad shows its toolbar while the pointer is over it.
-    tab.get_by_text("The model reads").first.wait_for(timeout=120_000)
+    tab.get_by_text(T("The model reads")).first.wait_for(timeout=120_000)
     bh.wait_settled(tab, after_messages=before)
-    return Shot(bh.widget(tab, "stRadio", "Where does the digit come from?"), height=1200)
+    return Shot(bh.widget(tab, "stRadio", T("Where does the digit come from?")), height=1200)
 
 
 def default(tab) -> Shot:
@@ -174,6 +183,9 @@ DRIVERS = {
     "activations": activations,
     "digits": digits,
 }
+
+
+ENGLISH_ONLY_DRIVERS = {"training", "folder_training", "overfitting_lab"}
 
 
 def shoot(tab, path: Path, shot: Shot) -> int:
@@ -206,7 +218,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs (default docs/)")
     parser.add_argument("--only", help="comma-separated page file names, e.g. convolution,digits")
+    parser.add_argument("--lang", choices=("en", "ko"), default="en", help="the pages' language (ko: docs/ko/)")
     args = parser.parse_args()
+    global LANG
+    LANG = args.lang
+    if args.lang != "en" and args.out == ROOT / "docs":
+        args.out = ROOT / "docs" / args.lang
     sys.stdout.reconfigure(line_buffering=True)
     only = set(args.only.split(",")) if args.only else None
     args.out.mkdir(parents=True, exist_ok=True)
@@ -218,14 +235,21 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = bh.launch_chromium(playwright)
             tab = bh.new_tab(browser, width=WIDTH, height=HEIGHT)
-            bh.open_app(tab, url)
+            bh.open_app(tab, url if LANG == "en" else f"{url}/?lang={LANG}")
             for script, title in bh.app_pages():
                 stem = Path(script).stem
                 if only and stem not in only:
                     continue
-                if stem != "home":
+                if LANG != "en":  # A fresh page in that language (its title may differ from the link's).
+                    address = f"{url}/" if stem == "home" else bh.page_url(url, script)  # home is the default page
+                    tab.goto(f"{address}?lang={LANG}", wait_until="commit")
+                    bh.wait_settled(tab)
+                elif stem != "home":
                     bh.open_page(tab, title)
-                shot = DRIVERS.get(stem, default)(tab)
+                driver = DRIVERS.get(stem, default)
+                if LANG != "en" and stem in ENGLISH_ONLY_DRIVERS:
+                    driver = default  # Their drivers go through English-labelled helpers.
+                shot = driver(tab)
                 trouble += [f"{stem}: {problem}" for problem in bh.problems(tab)]
                 size = shoot(tab, args.out / f"{stem}.png", shot)
                 total += size

@@ -13,11 +13,13 @@ from cnn_core.ops.formulas import output_size_lines
 from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_grid, parse_grid, preset_kernel
 from cnn_core.ops.shapes import output_shape
 from cnn_core.vision.images import load_sample_photo, resize
+from ui import settings
 from ui.i18n import N_, _, error_text, language
 from ui.resources import mnist
 from ui.uploads import image_upload
 
 PHOTO_SIZES = (8, 64)
+UPLOAD_HEIGHT = 32  # An upload's first height: 16 pixels hid most of a photo's detail.
 
 
 # A photo keeps its aspect ratio up to 4:1; a sliver 2000 pixels wide and 1 tall would otherwise
@@ -62,37 +64,49 @@ def pick_input(
 ) -> tuple[np.ndarray, list[str]] | None:
     """Radio of input sources and its settings -> (image (H, W, C) float, channel names), or None."""
     left, right = st.columns([2, 1])
-    source = left.radio(_("Input"), sources, format_func=labels(SOURCES), horizontal=True, key=f"{key}_source")
+    source = settings.radio(
+        _("Input"), sources, format_func=labels(SOURCES), horizontal=True, key=f"{key}_source", where=left
+    )
     if source == "mnist":
         return _mnist_input(key)
     channels = 1
     if allow_color:
-        channels = right.radio(
+        channels = settings.radio(
             _("Channels"),
             (1, 3),
             horizontal=True,
             key=f"{key}_channels",
             format_func=labels({1: N_("1 (grayscale)"), 3: N_("3 (R, G, B)")}),
+            where=right,
         )
     if source == "grid":
         image = _grid_input(key, default_grid, channels)
         return None if image is None else (image, RGB if channels == 3 else [_("input")])
     names = RGB if channels == 3 else [_("gray")]
-    height = st.slider(
+    # An upload is usually a photo with detail worth seeing; the sample animates best when small.
+    height = settings.slider(
         _("Downscale to this many pixels tall"),
         *PHOTO_SIZES,
-        16,
-        key=f"{key}_photo_height",
+        16 if source == "photo" else UPLOAD_HEIGHT,
+        key=f"{key}_photo_height" if source == "photo" else f"{key}_upload_height",
         help=_("Every output cell is one animation step, so small inputs animate best."),
     )
     mode = "L" if channels == 1 else "RGB"
     if source == "photo":
-        return _photo(height, mode), names
+        return _preview(_photo(height, mode)), names
     label = _("An image (PNG, JPEG, GIF, BMP, WebP, TIFF)")
+    # A file uploader cannot be set again when the visitor comes back, so the decoded picture is kept;
+    # while the uploader is on the page, what it holds (or that it was emptied) counts.
+    alive = f"{key}_upload" in st.session_state
     uploaded = image_upload(label, key=f"{key}_upload", mode=mode, max_side=512)
+    if alive:
+        settings.keep_value(f"{key}_upload_{mode}", uploaded)
+    else:
+        uploaded = settings.kept_value(f"{key}_upload_{mode}") if uploaded is None else uploaded
+        settings.keep_value(f"{key}_upload_{mode}", uploaded)
     if uploaded is None:
         st.info(_("Until a readable image is uploaded, the sample photo stands in."))
-        return _photo(height, mode), names
+        return _preview(_photo(height, mode)), names
     if max(uploaded.shape[:2]) > MAX_ASPECT * min(uploaded.shape[:2]):
         st.info(
             _(
@@ -101,14 +115,32 @@ def pick_input(
                 aspect=MAX_ASPECT,
             )
         )
-    return _scaled(uploaded, height), names
+    return _preview(_scaled(uploaded, height)), names
 
 
-def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
-    """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown."""
-    frame = pd.DataFrame(format_grid(values), columns=[str(c + 1) for c in range(values.shape[1])])
+def _preview(image: np.ndarray) -> np.ndarray:
+    """Show a photo input (H, W, C) as the layers see it, in one channel or three; return it."""
+    shown = image[:, :, 0] if image.shape[2] == 1 else image
+    caption = _(
+        "{height}×{width}×{channels} input", height=image.shape[0], width=image.shape[1], channels=image.shape[2]
+    )
+    st.image(shown, caption=caption, width=220, clamp=True)
+    return image
+
+
+def grid_editor(label: str, values: np.ndarray, key: str, link: str | None = None) -> np.ndarray | None:
+    """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown.
+
+    Its cells are kept for the session and, under the URL name ``link``, written to the page's link.
+    """
+    default = format_grid(values)
+    cells = settings.grid_cells(key, default, link)
+    frame = pd.DataFrame(cells, columns=[str(c + 1) for c in range(values.shape[1])])
     config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
+    # The label above the table keeps the editor's hover toolbar off the controls above it.
+    st.caption(label)
     edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True, width="content")
+    settings.keep_grid(key, edited.to_numpy().tolist(), default, link)
     try:
         return parse_grid(edited.to_numpy().tolist())
     except GridError as exc:
@@ -118,18 +150,17 @@ def grid_editor(label: str, values: np.ndarray, key: str) -> np.ndarray | None:
 
 def _grid_input(key: str, default_grid: np.ndarray, channels: int) -> np.ndarray | None:
     left, right, _spare = st.columns([1, 1, 2])
-    rows = left.number_input(_("Rows"), 2, 12, default_grid.shape[0], key=f"{key}_rows")
-    cols = right.number_input(_("Columns"), 2, 12, default_grid.shape[1], key=f"{key}_cols")
+    rows = settings.number_input(_("Rows"), 2, 12, default_grid.shape[0], key=f"{key}_rows", where=left)
+    cols = settings.number_input(_("Columns"), 2, 12, default_grid.shape[1], key=f"{key}_cols", where=right)
     grids = []
     for c, column in enumerate(st.columns(channels)):
         with column:
             if channels == 3:
-                st.caption(_("channel {channel}", channel=RGB[c]))
                 label = _("The channel {channel} grid", channel=RGB[c])
             else:
                 label = _("The input grid")
             default = example_grid(rows, cols, c, default_grid)
-            grids.append(grid_editor(label, default, f"{key}_grid_{rows}x{cols}_{c}"))
+            grids.append(grid_editor(label, default, f"{key}_grid_{rows}x{cols}_{c}", link=f"{key}_grid{c + 1}"))
     if any(g is None for g in grids):
         return None
     return np.stack(grids, axis=-1)  # (H, W, C)
@@ -143,7 +174,7 @@ def example_grid(rows: int, cols: int, channel: int = 0, base: np.ndarray = CLAS
 
 
 def _mnist_input(key: str) -> tuple[np.ndarray, list[str]]:
-    index = st.number_input(
+    index = settings.number_input(
         _("MNIST test image number"),
         0,
         9999,
@@ -194,44 +225,58 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
     Returns (kernels (k, k, C_in, F), bias (F,), filter names), or None when a cell is not a number.
     """
     left, right, _spare = st.columns([1, 1, 1])
-    size = left.radio(
-        _("Kernel size"), KERNEL_SIZES, horizontal=True, key=f"{key}_ksize", format_func=lambda k: f"{k}×{k}"
+    size = settings.radio(
+        _("Kernel size"),
+        KERNEL_SIZES,
+        horizontal=True,
+        key=f"{key}_ksize",
+        format_func=lambda k: f"{k}×{k}",
+        where=left,
     )
-    count = right.slider(
+    count = settings.slider(
         _("Number of filters"),
         1,
         max_filters,
         2,
         key=f"{key}_filters",
         help=_("Each filter gives one feature map (one output channel)."),
+        where=right,
     )
     bank, biases, names = [], [], []
     for f, tab in enumerate(st.tabs([_("Filter {number}", number=f + 1) for f in range(count)])):
         with tab:
             left, right, _spare = st.columns([2, 1, 1])
-            preset = left.selectbox(
+            preset = settings.selectbox(
                 _("Preset"),
                 PRESETS,
                 key=f"{key}_preset_{f}",
                 index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
                 format_func=labels(PRESETS),
+                where=left,
             )
-            biases.append(right.number_input(_("Bias"), -10.0, 10.0, 0.0, 0.5, key=f"{key}_bias_{f}"))
+            bias = settings.number_input(_("Bias"), -10.0, 10.0, 0.0, step=0.5, key=f"{key}_bias_{f}", where=right)
+            biases.append(bias)
             default = preset_kernel(preset, size, len(channel_names), seed=f)
             slices = []
             for c, column in enumerate(st.columns(len(channel_names))):
                 with column:
                     editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
                     if len(channel_names) > 1:
-                        st.caption(_("weights for channel {channel}", channel=channel_names[c]))
-                        label = _("Filter {number}, channel {channel}", number=f + 1, channel=channel_names[c])
+                        label = _(
+                            "Filter {number}, weights for channel {channel}", number=f + 1, channel=channel_names[c]
+                        )
                     else:
                         label = _("Filter {number}", number=f + 1)
-                    slices.append(grid_editor(label, default[:, :, c], editor_key))
+                    link = f"{key}_kernel{f + 1}" + (f"_{channel_names[c]}" if len(channel_names) > 1 else "")
+                    slices.append(grid_editor(label, default[:, :, c], editor_key, link=link))
             if any(s is None for s in slices):
                 return None
-            bank.append(np.stack(slices, axis=-1))  # (k, k, C_in)
-            names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
+            kernel = np.stack(slices, axis=-1)  # (k, k, C_in)
+            bank.append(kernel)
+            if np.array_equal(kernel, default):
+                names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
+            else:  # Typed by hand: no longer the preset, so not named as it.
+                names.append(_("filter {number}: edited {preset}", number=f + 1, preset=_(preset)))
     return np.stack(bank, axis=-1), np.array(biases), names  # (k, k, C_in, F), (F,)
 
 
@@ -250,7 +295,7 @@ def pool2d(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str)
 def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
     """ "valid", "same" or an explicit int p, chosen with a radio (and a slider for p)."""
     options = ("valid", "same", "explicit p")
-    choice = st.radio(
+    choice = settings.radio(
         _("Padding"),
         options,
         index=options.index(default),
@@ -264,7 +309,7 @@ def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
     )
     if choice != "explicit p":
         return choice
-    return st.slider(_("p (zeros on every side)"), 0, max_explicit, 1, key=f"{key}_p")
+    return settings.slider(_("p (zeros on every side)"), 0, max_explicit, 1, key=f"{key}_p")
 
 
 def show_output_size(

@@ -9,6 +9,7 @@ same for every visitor), and the frames the figure plays come from the same cach
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from itertools import islice
 
 import numpy as np
@@ -24,8 +25,8 @@ SPEEDS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # Seconds a frame that Play offers; 0.5
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _conv_frames(image, kernel, bias, strides, padding) -> tuple[list, int]:
-    frames = list(islice(conv_steps(image, kernel, bias, strides, padding), MAX_FRAMES))
+def _conv_frames(image, kernel, bias, strides, padding, activation=None) -> tuple[list, int]:
+    frames = list(islice(conv_steps(image, kernel, bias, strides, padding, activation), MAX_FRAMES))
     return frames, frames[0].total
 
 
@@ -44,8 +45,14 @@ def conv_player(
     channel_names: list[str],
     filter_names: list[str],
     key: str,
+    activation: str | None = None,
+    predict: Callable | None = None,
 ) -> None:
-    """Play (in the browser) and step through (exactly) the convolution of one chosen filter."""
+    """Play (in the browser) and step through (exactly) the convolution of one chosen filter.
+
+    ``activation`` (None or "relu") follows the sum plus bias, as in ``conv2d``; ``predict(frame)``,
+    if given, is called in Step by step before the frame's figure and arithmetic (a prediction box).
+    """
     count = kernel_bank.shape[3]
     left, right = st.columns(2)
     f = (
@@ -66,21 +73,21 @@ def conv_player(
         if len(channel_names) > 1
         else 0
     )
-    inputs = (image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding)
+    inputs = (image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
     frames, total = _conv_frames(*inputs)
     _frames_note(len(frames), total, FEATURE_MAP_NOTE)
-    _conv_views(inputs, c, tuple(channel_names), key)
+    _conv_views(inputs, c, tuple(channel_names), key, predict)
 
 
 @st.fragment
-def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str) -> None:
+def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str, predict: Callable | None) -> None:
     frames, _total = _conv_frames(*inputs)
     play, step = _tabs(key)
     with play:
         figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
         _player_chart(figure, frames, key)
     with step:
-        _conv_stepper(inputs, channel, channel_names, key)
+        _conv_stepper(inputs, channel, channel_names, key, predict)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -90,22 +97,27 @@ def _conv_figure(inputs: tuple, channel: int, channel_names: tuple, frame_ms: in
     return conv_player_figure(frames, padded, pads, channel, list(channel_names), frame_ms=frame_ms, language=lang)
 
 
-def pool_player(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str, key: str) -> None:
-    """Play (in the browser) and step through (exactly) the pooling of the first channel of x."""
+def pool_player(
+    x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str, key: str, predict: Callable | None = None
+) -> None:
+    """Play (in the browser) and step through (exactly) the pooling of the first channel of x.
+
+    ``predict(frame)``, if given, is called in Step by step before the frame's figure and arithmetic.
+    """
     inputs = (x[:, :, :1], pool_size, strides, padding, mode)
     frames, total = _pool_frames(*inputs)
     _frames_note(len(frames), total, POOLED_MAP_NOTE)
-    _pool_views(inputs, key)
+    _pool_views(inputs, key, predict)
 
 
 @st.fragment
-def _pool_views(inputs: tuple, key: str) -> None:
+def _pool_views(inputs: tuple, key: str, predict: Callable | None) -> None:
     frames, _total = _pool_frames(*inputs)
     play, step = _tabs(key)
     with play:
         _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
     with step:
-        _pool_stepper(inputs, key)
+        _pool_stepper(inputs, key, predict)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -205,10 +217,12 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 
 
 @st.fragment
-def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key) -> None:
+def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key, predict=None) -> None:
     frames, _total = _conv_frames(*inputs)
     index = _step_index(frames, key)
     frame = frames[index]
+    if predict is not None:
+        predict(frame)
     st.plotly_chart(_conv_still(inputs, index, channel, channel_names, language()), theme=None, key=f"{key}_still")
     lines = conv_step_latex(frame, list(channel_names), relu_label=None)
     channels = frame.patch.shape[2]
@@ -231,10 +245,12 @@ def _conv_still(inputs: tuple, index: int, channel: int, channel_names: tuple, l
 
 
 @st.fragment
-def _pool_stepper(inputs: tuple, key) -> None:
+def _pool_stepper(inputs: tuple, key, predict=None) -> None:
     frames, _total = _pool_frames(*inputs)
     index = _step_index(frames, key)
     frame = frames[index]
+    if predict is not None:
+        predict(frame)
     st.plotly_chart(_pool_still(inputs, index, language()), theme=None, key=f"{key}_still")
     st.markdown(_(POOL_WORDS[frame.mode]))
     st.latex(pool_step_latex(frame))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from cnn_core.i18n import N_
 from ui import sessions
 
 SESSION_MODELS = "session_models"
@@ -22,6 +23,9 @@ MNIST_RUN = "mnist_training_run"
 FOLDER_RUN = "folder_training_run"
 COUNTS = "run_counts"
 TICKETS = "training_tickets"  # run key -> the queue ticket of the run under that key
+# What the memory budget's notices call the things it releases (app.py translates them).
+MODEL_KIND = N_("trained model")
+FOLDER_DATA_KIND = N_("folder data")
 
 
 class SessionModel:
@@ -60,7 +64,7 @@ class SessionModel:
                 self._model = keras.models.load_model(self.path, compile=False)
                 params = self._model.count_params()
                 # Weights in float32, and about as much again for Keras's and TensorFlow's own structures.
-                sessions.supervisor().budget.register(self._owner, "trained model", 8 * params, self._unload)
+                sessions.supervisor().budget.register(self._owner, MODEL_KIND, 8 * params, self._unload)
             return self._model
 
     def _unload(self) -> None:
@@ -115,7 +119,7 @@ def set_folder_data(data, folder: Path | None = None) -> None:
         if previous.folder is not None and not any_training():
             shutil.rmtree(previous.folder, ignore_errors=True)
     nbytes = data.x_train.nbytes + data.x_val.nbytes
-    st.session_state[FOLDER_DATA] = Held(data, "folder data", nbytes, folder)
+    st.session_state[FOLDER_DATA] = Held(data, FOLDER_DATA_KIND, nbytes, folder)
 
 
 def data_folder() -> Path:

@@ -21,12 +21,21 @@ from cnn_core.learning.quality import MIN_PER_CLASS, run_quality
 from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
 from ui import sessions, state
+from ui.i18n import N_, _, error_text, language, ngettext, number, percent
 from ui.resources import freeze_long_lived_objects
 from ui.state import SessionModel, add_session_model, session_models
 
 POLL_S = 0.5
 GALLERY_SIZE = 30
 GALLERY_SIDE = 84  # Small images (MNIST is 28 px) are enlarged to this width without smoothing.
+# How an ended run ended, as the start of its progress line ("Finished after 1 min 05 s").
+ENDED_TEXTS = {
+    "finished": N_("Finished after {duration}"),
+    "stopped": N_("Stopped after {duration}"),
+    "timed out": N_("Timed out after {duration}"),
+    "cancelled": N_("Cancelled after {duration}"),
+    "failed": N_("Failed after {duration}"),
+}
 
 
 freeze_long_lived_objects()
@@ -37,32 +46,52 @@ def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "…"
     seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    if seconds >= 60:
+        return _("{minutes} min {seconds:02d} s", minutes=seconds // 60, seconds=seconds % 60)
+    return _("{seconds} s", seconds=seconds)
+
+
+def ended_text(snapshot: Snapshot) -> str:
+    """How an ended run ended and after how long ("Stopped after 12 s")."""
+    template = ENDED_TEXTS.get(snapshot.status, N_("Ended after {duration}"))
+    return _(template, duration=format_duration(snapshot.elapsed_s))
 
 
 def progress_text(snapshot: Snapshot) -> str:
     """One line: where the run is, time spent, time left."""
     if snapshot.status == "waiting":
-        return "Starting: building the model and the input pipeline…"
+        return _("Starting: building the model and the input pipeline…")
     if snapshot.status == "evaluating":
-        return f"Training done in {format_duration(snapshot.elapsed_s)}; evaluating on the test set…"
+        return _(
+            "Training done in {duration}; evaluating on the test set…", duration=format_duration(snapshot.elapsed_s)
+        )
     epoch = min(snapshot.epoch + 1, snapshot.epochs)
-    return (
-        f"Epoch {epoch} of {snapshot.epochs} · batch {snapshot.step} of {snapshot.steps_per_epoch} · "
-        f"{format_duration(snapshot.elapsed_s)} elapsed · about {format_duration(snapshot.eta_s)} left"
+    return _(
+        "Epoch {epoch} of {epochs} · batch {step} of {steps} · {elapsed} elapsed · about {left} left",
+        epoch=epoch,
+        epochs=snapshot.epochs,
+        step=snapshot.step,
+        steps=snapshot.steps_per_epoch,
+        elapsed=format_duration(snapshot.elapsed_s),
+        left=format_duration(snapshot.eta_s),
     )
 
 
 # --- the summary table -----------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def cached_summary(build_args: tuple) -> tuple[list[SummaryRow], tuple]:
-    """Summary rows and input shape for ``models.build_convnet(**dict(build_args))``, built once."""
+    """Summary rows (in the visitor's language) and input shape for ``models.build_convnet(**dict(build_args))``."""
+    return _cached_summary(build_args, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_summary(build_args: tuple, language: str) -> tuple[list[SummaryRow], tuple]:
+    """Built once per architecture and language."""
     from cnn_core.learning.models import build_convnet
 
     model = build_convnet(**dict(build_args))
-    return summary_rows(model), tuple(model.input_shape[1:])
+    return summary_rows(model, language), tuple(model.input_shape[1:])
 
 
 def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
@@ -70,12 +99,12 @@ def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
     st.dataframe(
         [
             {
-                "Layer": row.name,
-                "Type": row.kind,
-                "Output shape": str(row.output_shape),
-                "Shape arithmetic": row.shape_math,
-                "Parameters": f"{row.params:,}",
-                "Parameter arithmetic": row.params_math,
+                _("Layer"): row.name,
+                _("Type"): row.kind,
+                _("Output shape"): str(row.output_shape),
+                _("Shape arithmetic"): row.shape_math,
+                _("Parameters"): number(row.params),
+                _("Parameter arithmetic"): row.params_math,
             }
             for row in rows
         ],
@@ -83,15 +112,20 @@ def summary_table(rows: list[SummaryRow], input_shape: tuple) -> None:
         width="stretch",
     )
     st.markdown(
-        f"Input: `{input_shape}`. **Total parameters: {summary_total(rows):,}** "
-        "(the same numbers as Keras's `model.summary()`)."
+        _(
+            "Input: `{shape}`. **Total parameters: {total}** (the same numbers as Keras's `model.summary()`).",
+            shape=input_shape,
+            total=number(summary_total(rows)),
+        )
     )
     st.caption(
-        "Each side of a conv or pooling output is o = ⌊(i + 2p − k) / s⌋ + 1 — the formula from the "
-        "Padding and Stride pages (`cnn_core.conv_output_size`). With 'valid' padding (p = 0) and s = 1 "
-        "it is i − k + 1: 26 = 28 − 3 + 1. A conv layer has (kh·kw·channels_in + 1)·filters parameters: "
-        "one weight per kernel cell and input channel, plus one bias, per filter: 320 = (3·3·1 + 1)·32. "
-        "A dense layer has (inputs + 1)·units. Pooling, flatten and dropout learn nothing."
+        _(
+            "Each side of a conv or pooling output is o = ⌊(i + 2p − k) / s⌋ + 1 — the formula from the "
+            "Padding and Stride pages (`cnn_core.conv_output_size`). With 'valid' padding (p = 0) and s = 1 "
+            "it is i − k + 1: 26 = 28 − 3 + 1. A conv layer has (kh·kw·channels_in + 1)·filters parameters: "
+            "one weight per kernel cell and input channel, plus one bias, per filter: 320 = (3·3·1 + 1)·32. "
+            "A dense layer has (inputs + 1)·units. Pooling, flatten and dropout learn nothing."
+        )
     )
 
 
@@ -108,9 +142,9 @@ def start_button(run_key: str, make_run: Callable[[], TrainingRun], disabled: bo
     """
     busy_here = is_running(run_key)
     if busy_here:
-        st.info("A run is in progress in this session; stop it or wait for it to finish before starting another.")
+        st.info(_("A run is in progress in this session; stop it or wait for it to finish before starting another."))
     st.button(
-        "Start training",
+        _("Start training"),
         type="primary",
         disabled=disabled or busy_here,
         key=f"{run_key}_start",
@@ -133,7 +167,7 @@ def submit(run_key: str, make_run: Callable[[], TrainingRun]) -> None:
         run.keep_going = lambda: sessions.supervisor().watch.alive(owner)
         ticket = queue.submit(owner, run.start, run.name, run.expected_seconds)
     except ValueError as exc:  # A full queue, a bad CNN_LAB_* setting, a model that cannot travel.
-        st.session_state[f"{run_key}_refused"] = str(exc)
+        st.session_state[f"{run_key}_refused"] = error_text(exc)
         return
     sessions.track(cleanup=run.cleanup)
     state.set_training(run_key, run, ticket)
@@ -180,21 +214,27 @@ def _draw_waiting(run: TrainingRun, run_key: str, place) -> None:
     left, right = st.columns([4, 1])
     left.info(waiting_text(place.position, place.wait_s))
     right.button(
-        "Cancel",
+        _("Cancel"),
         key=f"{run_key}_cancel",
         on_click=cancel,
         args=(run_key,),
         width="stretch",
-        help="Leave the queue; nothing has been trained yet.",
+        help=_("Leave the queue; nothing has been trained yet."),
     )
 
 
 def waiting_text(position: int, wait_s: float | None) -> str:
     """Where a queued run stands, in words."""
-    ahead = "next in line" if position == 1 else f"{position - 1} trainings ahead of it"
-    return (
-        f"Waiting for a training slot: position {position} in the queue ({ahead}); it starts by itself "
-        f"in about {format_duration(wait_s)}. Other visitors' trainings hold the server's slots."
+    if position == 1:
+        ahead = _("next in line")
+    else:
+        ahead = ngettext("{n} training ahead of it", "{n} trainings ahead of it", position - 1)
+    return _(
+        "Waiting for a training slot: position {position} in the queue ({ahead}); it starts by itself "
+        "in about {wait}. Other visitors' trainings hold the server's slots.",
+        position=position,
+        ahead=ahead,
+        wait=format_duration(wait_s),
     )
 
 
@@ -212,24 +252,24 @@ def _draw_progress(run: TrainingRun, run_key: str) -> None:
     left, right = st.columns([4, 1])
     with left:
         if run.done:
-            st.progress(
-                snapshot.fraction, text=f"{snapshot.status.capitalize()} after {format_duration(snapshot.elapsed_s)}"
-            )
+            st.progress(snapshot.fraction, text=ended_text(snapshot))
         else:
             st.progress(snapshot.fraction, text=progress_text(snapshot))
     with right:
         st.button(
-            "Stop",
+            _("Stop"),
             key=f"{run_key}_stop",
             on_click=run.stop,
             disabled=run.done or run.stop_requested,
-            help="Stop after the current batch; the weights and the history so far are kept.",
+            help=_("Stop after the current batch; the weights and the history so far are kept."),
             width="stretch",
         )
-    st.plotly_chart(history_figure(snapshot), key=f"{run_key}_history_chart", width="stretch")
+    st.plotly_chart(history_figure(snapshot, language=language()), key=f"{run_key}_history_chart", width="stretch")
     st.caption(
-        "Within an epoch the train curve is the running mean since the epoch began, as Keras "
-        "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end."
+        _(
+            "Within an epoch the train curve is the running mean since the epoch began, as Keras "
+            "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end."
+        )
     )
 
 
@@ -263,14 +303,21 @@ def results(run: TrainingRun, run_key: str) -> None:
     """Test figures, confusion matrix, misclassified gallery and downloads of an ended run."""
     class_names = list(run.class_names)
     if run.error:
-        st.error(f"Training failed: {run.error}")
+        st.error(_("Training failed: {error}", error=failure_text(run)))
     snapshot = run.snapshot()
     if snapshot.status in ("stopped", "timed out"):
-        why = "by request" if snapshot.status == "stopped" else "at the server's time limit for one training"
-        st.info(
-            f"Stopped {why} after {snapshot.epochs_done:.1f} of {snapshot.epochs} epochs. The weights and the "
-            "history up to that batch are kept; the last row of the history is a partial epoch."
+        template = (
+            N_(
+                "Stopped by request after {done:.1f} of {epochs} epochs. The weights and the history up to that "
+                "batch are kept; the last row of the history is a partial epoch."
+            )
+            if snapshot.status == "stopped"
+            else N_(
+                "Stopped at the server's time limit for one training after {done:.1f} of {epochs} epochs. The "
+                "weights and the history up to that batch are kept; the last row of the history is a partial epoch."
+            )
         )
+        st.info(_(template, done=snapshot.epochs_done, epochs=snapshot.epochs))
     if run.result is None:
         return
     evaluation = run.evaluation
@@ -279,14 +326,19 @@ def results(run: TrainingRun, run_key: str) -> None:
     if evaluation is not None:
         wrong = evaluation.misclassified
         a, b, c = st.columns(3)
-        a.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
-        b.metric("Test loss", f"{evaluation.loss:.4f}")
-        c.metric("Misclassified", f"{len(wrong):,} of {len(evaluation.labels):,}")
-        st.subheader("Confusion matrix")
-        st.plotly_chart(
-            confusion_figure(evaluation.confusion, class_names), key=f"{run_key}_confusion", width="stretch"
+        a.metric(_("Test accuracy"), percent(evaluation.accuracy, 2))
+        b.metric(_("Test loss"), number(evaluation.loss, 4))
+        c.metric(
+            _("Misclassified"),
+            _("{wrong} of {total}", wrong=number(len(wrong)), total=number(len(evaluation.labels))),
         )
-        st.subheader("Misclassified test images")
+        st.subheader(_("Confusion matrix"))
+        st.plotly_chart(
+            confusion_figure(evaluation.confusion, class_names, language=language()),
+            key=f"{run_key}_confusion",
+            width="stretch",
+        )
+        st.subheader(_("Misclassified test images"))
         gallery(run.test_data[0], wrong[:GALLERY_SIZE], evaluation.predictions, evaluation.labels, class_names)
     downloads(run, run_key)
 
@@ -297,30 +349,46 @@ def caveats(run: TrainingRun) -> list[str]:
     notes = []
     if quality.too_little_data:
         notes.append(
-            f"**Too little data:** the rarest class had only {quality.min_per_class:,} training examples "
-            f"(fewer than {MIN_PER_CLASS} per class). A convnet mostly memorises so few pictures, so do "
-            "not read much into these results; train on more."
+            _(
+                "**Too little data:** the rarest class had only {count} training examples "
+                "(fewer than {minimum} per class). A convnet mostly memorises so few pictures, so do "
+                "not read much into these results; train on more.",
+                count=number(quality.min_per_class),
+                minimum=MIN_PER_CLASS,
+            )
         )
     if quality.near_chance:
-        what = (
-            "it gives the same answer for every test picture"
-            if quality.one_class
-            else f"that is about what always answering the commonest class gets ({quality.chance:.0%})"
-        )
-        notes.append(
-            f"**Near chance:** a test accuracy of {quality.accuracy:.0%}, and {what}: the model has not "
-            "learned to tell the classes apart yet."
-        )
+        if quality.one_class:
+            note = _(
+                "**Near chance:** a test accuracy of {accuracy}, and it gives the same answer for every test "
+                "picture: the model has not learned to tell the classes apart yet.",
+                accuracy=percent(quality.accuracy, 0),
+            )
+        else:
+            note = _(
+                "**Near chance:** a test accuracy of {accuracy}, and that is about what always answering the "
+                "commonest class gets ({chance}): the model has not learned to tell the classes apart yet.",
+                accuracy=percent(quality.accuracy, 0),
+                chance=percent(quality.chance, 0),
+            )
+        notes.append(note)
     return notes
 
 
 def run_title(run: TrainingRun) -> str:
     """The run's name, saying how far it got when it ended early ("stopped after 1.4 of 3 epochs")."""
     snapshot = run.snapshot()
-    planned = f"{snapshot.epochs} epoch{'s' * (snapshot.epochs != 1)}"
+    planned = ngettext("{n} epoch", "{n} epochs", snapshot.epochs)
     if snapshot.status in ("stopped", "timed out") and planned in run.name:
-        return run.name.replace(planned, f"stopped after {snapshot.epochs_done:.1f} of {planned}", 1)
+        stopped = _("stopped after {done:.1f} of {planned}", done=snapshot.epochs_done, planned=planned)
+        return run.name.replace(planned, stopped, 1)
     return run.name
+
+
+def failure_text(run: TrainingRun) -> str:
+    """Why the run failed, in the visitor's language where the engine said it in a template."""
+    failure = getattr(run, "failure", None)
+    return error_text(failure) if failure is not None else str(run.error)
 
 
 def gallery(
@@ -328,9 +396,9 @@ def gallery(
 ) -> None:
     """Images in a wrapping row, each captioned with its predicted and true class."""
     if len(indices) == 0:
-        st.success("No test image was misclassified.")
+        st.success(_("No test image was misclassified."))
         return
-    st.caption(f"The first {len(indices)}; each caption reads predicted / true.")
+    st.caption(_("The first {count}; each caption reads predicted / true.", count=len(indices)))
     st.image(
         [enlarge(images[i], GALLERY_SIDE) for i in indices],
         width=GALLERY_SIDE,
@@ -345,7 +413,7 @@ def downloads(run: TrainingRun, run_key: str) -> None:
     stem = "".join(ch if ch.isalnum() else "_" for ch in run.name).strip("_") or "model"
     left, right = st.columns(2)
     left.download_button(
-        "Download the model (.keras)",
+        _("Download the model (.keras)"),
         run.result.model_bytes,
         file_name=f"{stem}.keras",
         mime="application/octet-stream",
@@ -353,7 +421,7 @@ def downloads(run: TrainingRun, run_key: str) -> None:
         width="stretch",
     )
     right.download_button(
-        "Download the history (CSV)",
+        _("Download the history (CSV)"),
         history_to_csv(run.result.history, run.snapshot().epochs_done),
         file_name=f"{stem}_history.csv",
         mime="text/csv",

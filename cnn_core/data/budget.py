@@ -78,9 +78,11 @@ class MemoryBudget:
         """
         if nbytes > self.limit_bytes:
             raise BudgetError(
-                "This {kind} needs {needed_mb:,.0f} MB; the server keeps at most {limit_mb:,.0f} MB of data for all "
-                "visitors together. Load fewer or smaller images.",
-                kind=kind,
+                N_(
+                    "This {kind} needs {needed_mb:,.0f} MB; the server keeps at most {limit_mb:,.0f} MB of data "
+                    "for all visitors together. Load fewer or smaller images."
+                ),
+                kind=LabError(kind),  # The kind is a template too (a LabError parameter is translated).
                 needed_mb=nbytes / 1e6,
                 limit_mb=self.limit_bytes / 1e6,
             )
@@ -173,7 +175,9 @@ def memory_budget_bytes() -> int:
     if not raw:
         return DEFAULT_MEMORY_MB * 1_000_000
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{MEMORY_ENV} must be a positive whole number of megabytes, got {raw!r}")
+        raise LabError(
+            N_("{setting} must be a positive whole number of megabytes, got {value!r}"), setting=MEMORY_ENV, value=raw
+        )
     return int(raw) * 1_000_000
 
 

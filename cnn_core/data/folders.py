@@ -19,7 +19,7 @@ import numpy as np
 
 from cnn_core.data import paths
 from cnn_core.data.errors import DatasetError
-from cnn_core.i18n import N_
+from cnn_core.i18n import N_, translate
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 VALIDATION_NAMES = ("validation", "val", "valid", "test")
@@ -56,6 +56,7 @@ class FolderScan:
     val_labels: tuple[int, ...]
     layout: str  # "train/validation folders" or "split 20% for validation"
     skipped: int  # non-image files left out
+    validation: str | float = ""  # the validation folder's name, or the share split off
 
 
 def find_dataset_root(folder, within: Path | None = None) -> Path:
@@ -127,7 +128,15 @@ def scan_image_folder(
             cap=MAX_IMAGES,
         )
     return FolderScan(
-        root, names, tuple(train_files), tuple(train_labels), tuple(val_files), tuple(val_labels), layout, skipped
+        root,
+        names,
+        tuple(train_files),
+        tuple(train_labels),
+        tuple(val_files),
+        tuple(val_labels),
+        layout,
+        skipped,
+        val_dir.name if train_dir is not None else float(validation_split),
     )
 
 
@@ -271,6 +280,18 @@ class ImageFolderData:
     y_val: np.ndarray  # (M,) int32
     source: str
     skipped: int = 0
+    name: str = ""  # the data set's own name (the folder, or the uploaded zip), for ``describe``
+    layout: str = ""  # "train/ and validation/ folders" or "split 20% for validation", as in ``source``
+    validation: str | float = ""  # the validation folder's name, or the share split off for validation
+
+    def describe(self, language: str = "en") -> str:
+        """The name and how training and validation were split, in ``language`` (``source`` is English)."""
+        if not self.name:
+            return self.source
+        if isinstance(self.validation, float):
+            share = f"{self.validation:.0%}"
+            return translate(N_("{name} (split {share} for validation)"), language, name=self.name, share=share)
+        return translate(N_("{name} (train/ and {folder}/ folders)"), language, name=self.name, folder=self.validation)
 
     @property
     def num_classes(self) -> int:
@@ -358,4 +379,7 @@ def load_image_folder(
         y_val=np.asarray(scan.val_labels, np.int32),
         source=f"{scan.root.name or scan.root} ({scan.layout})",
         skipped=scan.skipped,
+        name=str(scan.root.name or scan.root),
+        layout=scan.layout,
+        validation=scan.validation,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.ops.checks import is_int
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -71,7 +72,9 @@ def subset(images: np.ndarray, labels: np.ndarray, size: int) -> tuple[np.ndarra
     ((3, 2, 2), [0, 1, 2])
     """
     if not is_int(size) or not 1 <= size <= len(images):
-        raise ValueError(f"subset size must be an int from 1 to {len(images)}, got {size!r}")
+        raise LabError(
+            N_("subset size must be an int from 1 to {maximum}, got {value!r}"), maximum=len(images), value=size
+        )
     return images[:size], labels[:size]
 
 
@@ -85,9 +88,9 @@ def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float = 0
     ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
     """
     if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation fraction must be in (0, 1), got {fraction!r}")
+        raise LabError(N_("validation fraction must be in (0, 1), got {value!r}"), value=fraction)
     if len(images) < 2:
-        raise ValueError(f"need at least 2 examples to hold some out for validation, got {len(images)}")
+        raise LabError(N_("need at least 2 examples to hold some out for validation, got {count}"), count=len(images))
     n_val = min(max(1, round(len(images) * fraction)), len(images) - 1)
     cut = len(images) - n_val
     return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])

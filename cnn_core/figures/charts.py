@@ -1,16 +1,19 @@
 """Charts of numbers: training curves, confusion matrices, class probabilities, maps and kernels.
 
 Every function takes arrays (and its colours) and returns a plotly figure; none reads a page.
+Words on a figure (titles, axes, legends, hover text) are in ``language``, English by default.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.i18n import N_, translate
+
 TRAIN_COLORS = ("#1f77b4", "#ff7f0e")  # train, validation
 
 
-def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
+def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS, language: str = "en"):
     """Loss and accuracy of a ``Snapshot`` side by side; train and validation share each chart's axes.
 
     Built from a plain layout rather than ``make_subplots``, which costs more than the rest of a
@@ -21,10 +24,11 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
     train = np.array(snapshot.batch_points, dtype=float).reshape(-1, 3)  # (n, 3): position, loss, accuracy
     epochs = [(x, logs) for x, logs in snapshot.epoch_points if "val_loss" in logs]
     upper = max(1, snapshot.epochs)
+    epoch = translate(N_("epoch"), language)
     figure = go.Figure(
         layout={
-            "xaxis": {"domain": [0.0, 0.45], "title": {"text": "epoch"}, "range": [0, upper]},
-            "xaxis2": {"domain": [0.55, 1.0], "title": {"text": "epoch"}, "range": [0, upper]},
+            "xaxis": {"domain": [0.0, 0.45], "title": {"text": epoch}, "range": [0, upper]},
+            "xaxis2": {"domain": [0.55, 1.0], "title": {"text": epoch}, "range": [0, upper]},
             "yaxis": {"anchor": "x", "rangemode": "tozero"},
             "yaxis2": {"anchor": "x2", "range": [0, 1.0]},
             "annotations": [
@@ -39,7 +43,10 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
                     "showarrow": False,
                     "font": {"size": 15},
                 }
-                for title, x in (("Loss", 0.225), ("Accuracy", 0.775))
+                for title, x in (
+                    (translate(N_("Loss"), language), 0.225),
+                    (translate(N_("Accuracy"), language), 0.775),
+                )
             ],
             "height": 340,
             "margin": {"t": 40, "b": 40, "l": 50, "r": 20},
@@ -52,7 +59,7 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
             x=train[:, 0],
             y=train[:, index],
             mode="lines",
-            name="train",
+            name=translate(N_("train"), language),
             line={"color": colors[0]},
             legendgroup="train",
             showlegend=axis == 1,
@@ -63,7 +70,7 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
             x=[x for x, _ in epochs],
             y=[logs[key] for _, logs in epochs],
             mode="lines+markers",
-            name="validation",
+            name=translate(N_("validation"), language),
             line={"color": colors[1]},
             legendgroup="validation",
             showlegend=axis == 1,
@@ -73,7 +80,7 @@ def history_figure(snapshot, colors: tuple[str, str] = TRAIN_COLORS):
     return figure
 
 
-def confusion_figure(confusion: np.ndarray, class_names: list[str]):
+def confusion_figure(confusion: np.ndarray, class_names: list[str], language: str = "en"):
     """A heat map of counts: rows are true classes, columns predicted ones."""
     import plotly.graph_objects as go
 
@@ -85,24 +92,25 @@ def confusion_figure(confusion: np.ndarray, class_names: list[str]):
             colorscale="Blues",
             text=confusion,
             texttemplate="%{text}",
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            hovertemplate=translate(N_("true %{y}, predicted %{x}: %{z}"), language) + "<extra></extra>",
         )
     )
-    figure.update_xaxes(title_text="predicted", type="category")
-    figure.update_yaxes(title_text="true", type="category", autorange="reversed")
+    figure.update_xaxes(title_text=translate(N_("predicted"), language), type="category")
+    figure.update_yaxes(title_text=translate(N_("true"), language), type="category", autorange="reversed")
     figure.update_layout(height=420, margin={"t": 30, "b": 40, "l": 60, "r": 20})
     return figure
 
 
-def comparison_figure(histories: dict, epochs: int, styles: dict):
+def comparison_figure(histories: dict, epochs: int, styles: dict, language: str = "en"):
     """Accuracy and loss per epoch of each run: training as dots, validation as lines (the seed's style).
 
     ``histories`` maps a run's key to its Keras-style history, ``styles`` the same key to
-    {"title": legend name, "color": line colour}.
+    {"title": legend name (already in ``language``), "color": line colour}.
     """
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
+    titles = (translate(N_("Accuracy"), language), translate(N_("Loss"), language))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     for recipe, history in histories.items():
         style = styles[recipe]
         for col, metric in enumerate(("accuracy", "loss"), start=1):
@@ -112,7 +120,11 @@ def comparison_figure(histories: dict, epochs: int, styles: dict):
                     x=list(range(1, len(values) + 1)),
                     y=values,
                     mode=mode,
-                    name=f"{style['title']}, {kind}",
+                    name=translate(
+                        N_("{run}, training") if kind == "training" else N_("{run}, validation"),
+                        language,
+                        run=style["title"],
+                    ),
                     legendgroup=f"{recipe}{kind}",
                     showlegend=col == 1,
                     row=1,
@@ -121,7 +133,11 @@ def comparison_figure(histories: dict, epochs: int, styles: dict):
                     line={"color": style["color"], "dash": "solid"},
                 )
     figure.update_xaxes(
-        title_text="epoch", range=[0.5, max(epochs, 1) + 0.5], tickmode="linear", tick0=1, dtick=max(1, epochs // 10)
+        title_text=translate(N_("epoch"), language),
+        range=[0.5, max(epochs, 1) + 0.5],
+        tickmode="linear",
+        tick0=1,
+        dtick=max(1, epochs // 10),
     )
     figure.update_yaxes(range=[0, 1.02], row=1, col=1)
     figure.update_yaxes(rangemode="tozero", row=1, col=2)
@@ -131,8 +147,11 @@ def comparison_figure(histories: dict, epochs: int, styles: dict):
     return figure
 
 
-def probability_figure(probabilities: np.ndarray, title: str = "What the model thinks"):
-    """A plotly bar chart of the ten class probabilities, the most likely digit highlighted."""
+def probability_figure(probabilities: np.ndarray, title: str | None = None, language: str = "en"):
+    """A plotly bar chart of the ten class probabilities, the most likely digit highlighted.
+
+    ``title`` is shown as given; without one the chart is titled "What the model thinks" in ``language``.
+    """
     import plotly.graph_objects as go
 
     probabilities = np.asarray(probabilities, dtype=float).reshape(-1)
@@ -148,23 +167,29 @@ def probability_figure(probabilities: np.ndarray, title: str = "What the model t
         )
     )
     figure.update_layout(
-        title=title,
-        xaxis_title="digit",
-        yaxis_title="probability",
+        title=translate(N_("What the model thinks"), language) if title is None else title,
+        xaxis_title=translate(N_("digit"), language),
+        yaxis_title=translate(N_("probability"), language),
         yaxis_range=[0, 1.15],
         height=300,
         margin=dict(l=10, r=10, t=40, b=10),
     )
+    # Every digit gets its tick: a narrow column would otherwise let plotly label only every other one.
+    figure.update_xaxes(type="category", tickmode="array", tickvals=figure.data[0].x, ticktext=figure.data[0].x)
     return figure
 
 
-def channel_figure(channel: np.ndarray, title: str):
+def channel_figure(channel: np.ndarray, title: str, language: str = "en"):
     """One feature map as a heatmap with hover values and a colour bar of its real range."""
     import plotly.graph_objects as go
 
     channel = np.asarray(channel, dtype=np.float32)
     figure = go.Figure(
-        go.Heatmap(z=channel, colorscale="Viridis", hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>")
+        go.Heatmap(
+            z=channel,
+            colorscale="Viridis",
+            hovertemplate=translate(N_("row %{y}, col %{x}: %{z:.4f}"), language) + "<extra></extra>",
+        )
     )
     figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     figure.update_xaxes(constrain="domain")
@@ -172,7 +197,7 @@ def channel_figure(channel: np.ndarray, title: str):
     return figure
 
 
-def kernels_figure(kernel: np.ndarray, columns: int = 8):
+def kernels_figure(kernel: np.ndarray, columns: int = 8, language: str = "en"):
     """The first conv layer's kernels (kh, kw, C, F) as F small pictures.
 
     One input channel: weights on a red-blue scale centred on 0, with hover values. Three input
@@ -205,7 +230,9 @@ def kernels_figure(kernel: np.ndarray, columns: int = 8):
             facet_row_spacing=0.02,
             facet_col_spacing=0.01,
         )
-    figure.for_each_annotation(lambda a: a.update(text=f"filter {int(a.text.split('=')[-1])}"))
+    figure.for_each_annotation(
+        lambda a: a.update(text=translate(N_("filter {index}"), language, index=int(a.text.split("=")[-1])))
+    )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     rows = -(-filters // columns)
@@ -213,8 +240,15 @@ def kernels_figure(kernel: np.ndarray, columns: int = 8):
     return figure
 
 
-def kernel_change_figure(changes: np.ndarray, title: str = "", axis_titles: tuple[str, str] = ("filter", "change")):
-    """How far each filter's kernel moved since epoch 0 (L2 norm of the weight change), one bar per filter."""
+def kernel_change_figure(
+    changes: np.ndarray, title: str = "", axis_titles: tuple[str, str] | None = None, language: str = "en"
+):
+    """How far each filter's kernel moved since epoch 0 (L2 norm of the weight change), one bar per filter.
+
+    ``title`` and ``axis_titles`` are shown as given; the axes default to "filter" and "change" in ``language``.
+    """
+    if axis_titles is None:
+        axis_titles = (translate(N_("filter"), language), translate(N_("change"), language))
     import plotly.graph_objects as go
 
     changes = np.asarray(changes, dtype=float).reshape(-1)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.learning.graph import as_batch, check_image_shape, derived_entry, is_conv, is_feature_layer, model_graph
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def first_conv_kernel(model: keras.Model, image_shape: Sequence[int]) -> np.ndar
     for layer, _, _ in graph.steps:
         if is_conv(layer):
             return np.asarray(layer.get_weights()[0])
-    raise ValueError(f"model {model.name!r} has no Conv2D layer")
+    raise LabError(N_("model {name!r} has no Conv2D layer"), name=model.name)
 
 
 def _channel_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -175,7 +176,7 @@ def _activation_model(model, image_shape):
         graph = model_graph(model, image_shape)
         picked = [(layer.name, output) for layer, _, output in graph.steps if is_feature_layer(layer, output)]
         if not picked:
-            raise ValueError(f"model {model.name!r} has no Conv2D or 2-D pooling layer to show")
+            raise LabError(N_("model {name!r} has no Conv2D or 2-D pooling layer to show"), name=model.name)
         names = tuple(name for name, _ in picked)
         entry["activations"] = (names, keras.Model(graph.inputs, [output for _, output in picked]))
     return entry["activations"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.ops.checks import is_int
 from cnn_core.ops.shapes import conv_output_size
 
@@ -180,9 +181,15 @@ def _fit(size: int, window: int, strides: int, name: str, input_shape) -> int:
     try:
         return conv_output_size(size, window, strides)
     except ValueError:
-        raise ValueError(
-            f"the maps are {size} wide at {name}, too small for its {window}x{window} window: "
-            f"input {tuple(input_shape)} is too small for this many blocks"
+        raise LabError(
+            N_(
+                "the maps are {size} wide at {name}, too small for its {window}x{window} window: "
+                "input {shape} is too small for this many blocks"
+            ),
+            size=size,
+            name=name,
+            window=window,
+            shape=tuple(input_shape),
         ) from None
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
+
 
 @dataclass
 class Evaluation:
@@ -37,7 +39,12 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 256) -> np.ndarra
     add_channel = images.ndim == len(input_shape)
     shape = images.shape[1:] + ((1,) if add_channel else ())
     if len(shape) != len(input_shape) or any(e is not None and e != s for e, s in zip(input_shape, shape)):
-        raise ValueError(f"the images are {images.shape[1:]} but model {model.name!r} takes {input_shape}")
+        raise LabError(
+            N_("the images are {shape} but model {model!r} takes {expected}"),
+            shape=images.shape[1:],
+            model=model.name,
+            expected=input_shape,
+        )
     outputs = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)  # (B, H, W[, C])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.learning.activations import conv_layer_names
 from cnn_core.learning.graph import as_batch, derived_entry, is_conv, model_graph
 
@@ -43,7 +44,7 @@ def last_conv_layer_name(model: keras.Model, image_shape: Sequence[int]) -> str:
     """Name of the last conv layer, the one Grad-CAM explains."""
     names = conv_layer_names(model, image_shape)
     if not names:
-        raise ValueError(f"model {model.name!r} has no Conv2D layer for Grad-CAM")
+        raise LabError(N_("model {name!r} has no Conv2D layer for Grad-CAM"), name=model.name)
     return names[-1]
 
 
@@ -56,7 +57,7 @@ def _grad_cam_model(model, image_shape):
         graph = model_graph(model, image_shape)
         conv = [(layer, output) for layer, _, output in graph.steps if is_conv(layer)]
         if not conv:
-            raise ValueError(f"model {model.name!r} has no Conv2D layer for Grad-CAM")
+            raise LabError(N_("model {name!r} has no Conv2D layer for Grad-CAM"), name=model.name)
         last_layer, last_input, last_output = graph.steps[-1]
         head = last_layer if _squashing_activation(last_layer) else None
         head_input = last_input if head is not None else last_output
@@ -84,7 +85,11 @@ def _class_score(scores, class_index, logits: bool):
     units = int(scores.shape[-1])
     classes = 2 if units == 1 else units
     if class_index is not None and not 0 <= class_index < classes:
-        raise ValueError(f"class_index must be in [0, {classes}) for this model, got {class_index}")
+        raise LabError(
+            N_("class_index must be in [0, {classes}) for this model, got {class_index}"),
+            classes=classes,
+            class_index=class_index,
+        )
     if units == 1:
         threshold = 0.0 if logits else 0.5
         index = int(scores[0] > threshold) if class_index is None else class_index

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
+
 if TYPE_CHECKING:
     import keras
 
@@ -58,9 +60,13 @@ def _build_graph(model, image_shape) -> Graph:
             tensor = output
         return Graph(inputs, tuple(steps))
     if not _is_functional(model):
-        raise ValueError(
-            f"model {model.name!r} is a subclassed {type(model).__name__}; only Sequential and "
-            "functional models expose their layers' outputs"
+        raise LabError(
+            N_(
+                "model {model!r} is a subclassed {kind}; only Sequential and functional models expose their "
+                "layers' outputs"
+            ),
+            model=model.name,
+            kind=type(model).__name__,
         )
     steps = tuple(
         (layer, layer.input, layer.output) for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
@@ -107,7 +113,11 @@ def _model_input_shape(model) -> tuple | None:
     if not inputs:
         return None
     if len(inputs) != 1:
-        raise ValueError(f"model {model.name!r} has {len(inputs)} inputs; only one image input is supported")
+        raise LabError(
+            N_("model {model!r} has {count} inputs; only one image input is supported"),
+            model=model.name,
+            count=len(inputs),
+        )
     return tuple(inputs[0].shape[1:])
 
 
@@ -126,7 +136,12 @@ def check_image_shape(model, image_shape) -> tuple[int, ...]:
     if expected is not None and (
         len(expected) != len(image_shape) or any(e is not None and e != s for e, s in zip(expected, image_shape))
     ):
-        raise ValueError(f"the image is {image_shape} but model {model.name!r} takes {expected}")
+        raise LabError(
+            N_("the image is {shape} but model {model!r} takes {expected}"),
+            shape=image_shape,
+            model=model.name,
+            expected=expected,
+        )
     return image_shape
 
 
@@ -143,10 +158,10 @@ def as_batch(model, image) -> np.ndarray:
 
 def input_hwc(input_shape) -> tuple[int, int, int]:
     if input_shape is None:
-        raise ValueError("the model has no defined input shape yet; build it or call it once first")
+        raise LabError(N_("the model has no defined input shape yet; build it or call it once first"))
     shape = tuple(input_shape)
     if len(shape) != 3 or any(size is None for size in shape) or shape[-1] not in (1, 3):
-        raise ValueError(f"the model input must be (H, W, 1) or (H, W, 3) with fixed sizes, got {shape}")
+        raise LabError(N_("the model input must be (H, W, 1) or (H, W, 3) with fixed sizes, got {shape}"), shape=shape)
     return shape
 
 

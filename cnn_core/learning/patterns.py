@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.learning.graph import derived_entry, input_hwc, known_input_shape, model_graph
 
 if TYPE_CHECKING:
@@ -61,7 +62,12 @@ def filter_patterns(
     ascent_step, filters = _ascent_step(model, layer_name, shape)
     for index in filter_indices:
         if not 0 <= int(index) < filters:
-            raise ValueError(f"filter_index must be in [0, {filters}) for layer {layer_name!r}, got {index}")
+            raise LabError(
+                N_("filter_index must be in [0, {filters}) for layer {layer!r}, got {index}"),
+                filters=filters,
+                layer=layer_name,
+                index=index,
+            )
     for index in filter_indices:
         rng = np.random.default_rng([seed, int(index)])
         image = tf.constant(rng.random((1, *shape)) * 20 / 255 + 128 / 255, dtype=tf.float32)
@@ -95,7 +101,11 @@ def _ascent_step(model, layer_name: str, image_shape):
         found = [step for step in graph.steps if step[0].name == layer_name]
         if not found or len(found[0][2].shape) != 4:
             choices = [layer.name for layer, _, output in graph.steps if len(output.shape) == 4]
-            raise ValueError(f"layer_name must name a layer with (H, W, C) maps, one of {choices}; got {layer_name!r}")
+            raise LabError(
+                N_("layer_name must name a layer with (H, W, C) maps, one of {choices}; got {layer!r}"),
+                choices=choices,
+                layer=layer_name,
+            )
         layer, layer_input, layer_output = found[0]
         # A ReLU conv is ascended on its response before the ReLU: a filter that is silent on the
         # grey start image would otherwise have a zero gradient and never move.

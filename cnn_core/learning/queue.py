@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cnn_core.i18n import LabError
+from cnn_core.i18n import N_, LabError
 from cnn_core.ops.checks import is_int
 
 MAX_TRAININGS_ENV = "CNN_LAB_MAX_TRAININGS"
@@ -103,8 +103,10 @@ class TrainingQueue:
             ticket = Ticket(next(self._ids), owner, name, float(expected_s), start, self._clock())
             if len(self._waiting) >= self.max_queue and not self._can_start_now(ticket):
                 raise QueueFullError(
-                    "The training queue is full: {waiting} trainings wait for the server's {slots} training "
-                    "slot(s). Try again in a few minutes.",
+                    N_(
+                        "The training queue is full: {waiting} trainings wait for the server's {slots} training "
+                        "slot(s). Try again in a few minutes."
+                    ),
                     waiting=len(self._waiting),
                     slots=self.slots,
                 )
@@ -219,5 +221,10 @@ def _env_int(name: str, default: int, minimum: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < minimum:
-        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {raw!r}")
+        raise LabError(
+            N_("{setting} must be a whole number of at least {minimum}, got {value!r}"),
+            setting=name,
+            minimum=minimum,
+            value=raw,
+        )
     return int(raw)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.learning.evaluation import Evaluation
 from cnn_core.learning.processes import Worker, array_file
 from cnn_core.learning.progress import Snapshot, TrainingLog
@@ -110,6 +111,7 @@ class TrainingRun:
         self.result: RunResult | None = None
         self.evaluation: Evaluation | None = None
         self.error: str | None = None
+        self.failure: LabError | None = None  # ``error`` as a translatable template, when the engine wrote it
         self.folder: Path | None = None
         self._worker: Worker | None = None
         self._pump: threading.Thread | None = None
@@ -242,13 +244,21 @@ class TrainingRun:
             if message is not None and self._apply(message):
                 break
             if message is None and not worker.process.is_alive():
-                self._fail(f"the training process ended unexpectedly (exit code {worker.process.exitcode})")
+                self._fail(
+                    LabError(
+                        N_("the training process ended unexpectedly (exit code {code})"), code=worker.process.exitcode
+                    )
+                )
                 break
             if not self.keep_going():
                 self.cancel()
             if time.monotonic() > deadline:
                 worker.kill()
-                self._fail(f"the training did not stop within {KILL_GRACE_S:.0f} s of its time limit")
+                self._fail(
+                    LabError(
+                        N_("the training did not stop within {seconds:.0f} s of its time limit"), seconds=KILL_GRACE_S
+                    )
+                )
                 break
         worker.process.join(10)
 
@@ -282,8 +292,9 @@ class TrainingRun:
             return True
         return False
 
-    def _fail(self, error: str) -> None:
-        self.error = error
+    def _fail(self, error: str | LabError) -> None:
+        self.error = str(error)
+        self.failure = error if isinstance(error, LabError) else None
         self.log.finish("failed")
 
 
@@ -297,5 +308,7 @@ def max_training_seconds() -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ValueError(f"{MAX_TRAINING_ENV} must be a positive number of seconds, got {raw!r}")
+        raise LabError(
+            N_("{setting} must be a positive number of seconds, got {value!r}"), setting=MAX_TRAINING_ENV, value=raw
+        )
     return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.ops.checks import is_int
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -36,23 +37,30 @@ class TrainingSettings:
 
 
 def check_settings(epochs: int, batch_size: int, optimizer: str, learning_rate: float) -> None:
-    """Raise ``ValueError`` naming the first training setting that is out of range.
+    """Raise ``LabError`` (a ``ValueError``) naming the first training setting that is out of range.
 
     >>> check_settings(5, 64, "rmsprop", 0.001)
     >>> check_settings(0, 64, "rmsprop", 0.001)
     Traceback (most recent call last):
     ...
-    ValueError: epochs must be an int from 1 to 100, got 0
+    cnn_core.i18n.LabError: epochs must be an int from 1 to 100, got 0
     """
     if not is_int(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise ValueError(f"epochs must be an int from 1 to {MAX_EPOCHS}, got {epochs!r}")
+        raise LabError(N_("epochs must be an int from 1 to {maximum}, got {value!r}"), maximum=MAX_EPOCHS, value=epochs)
     if not is_int(batch_size) or not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}, got {batch_size!r}")
+        raise LabError(
+            N_("batch_size must be an int from 1 to {maximum}, got {value!r}"), maximum=MAX_BATCH_SIZE, value=batch_size
+        )
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+        raise LabError(N_("optimizer must be one of {allowed}, got {value!r}"), allowed=OPTIMIZERS, value=optimizer)
     low, high = LEARNING_RATE_RANGE
     if not isinstance(learning_rate, (int, float)) or not low <= learning_rate <= high:
-        raise ValueError(f"learning_rate must be a number from {low:g} to {high:g}, got {learning_rate!r}")
+        raise LabError(
+            N_("learning_rate must be a number from {low:g} to {high:g}, got {value!r}"),
+            low=low,
+            high=high,
+            value=learning_rate,
+        )
 
 
 def make_optimizer(name: str, learning_rate: float):

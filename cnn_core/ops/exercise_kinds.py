@@ -215,11 +215,13 @@ def _solve_conv_cell(p) -> int:
     return _conv_cell(p, p["activation"])
 
 
-def _conv_cell(p, activation) -> int:
+def _conv_cell(p, activation) -> int | float:
     patch = np.array(p["patch"], dtype=np.float64)[:, :, None]  # (k, k, 1)
     kernel = np.array(p["kernel"], dtype=np.float64)[:, :, None, None]  # (k, k, 1, 1)
     bias = np.array([p["bias"]], dtype=np.float64)
-    return int(round(conv2d(patch, kernel, bias, activation=activation)[0, 0, 0]))
+    # Drawn grids and biases are ints; a page's bias may have decimals (0.5 steps): at most 2 kept.
+    value = round(float(conv2d(patch, kernel, bias, activation=activation)[0, 0, 0]), 2)
+    return int(value) if value.is_integer() else value
 
 
 def _ask_conv_cell(p, language: str) -> str:

@@ -73,7 +73,7 @@ class Exercise:
     """
 
     kind: str
-    seed: int
+    seed: int | None  # None for an exercise built from a page's numbers (``exercise_for``)
     language: str
     params: Params
     prompt: str
@@ -121,6 +121,77 @@ def make_exercise(kind: str, seed: int, language: str = DEFAULT_LANGUAGE) -> Exe
     )
 
 
+# The numbers each kind takes, in the order of the list of kinds above.
+PARAM_NAMES = {
+    "output_size": ("input_size", "kernel_size", "strides", "padding"),
+    "same_padding": ("input_size", "kernel_size", "strides"),
+    "conv_cell": ("patch", "kernel", "bias", "activation"),
+    "pool_cell": ("window", "mode"),
+    "param_count": ("kernel_size", "in_channels", "filters"),
+}
+
+
+def exercise_for(kind: str, language: str = DEFAULT_LANGUAGE, **params) -> Exercise:
+    """The exercise of ``kind`` with the given numbers (what a page shows), answered and worked as a drawn one.
+
+    ``params`` are the kind's names (``PARAM_NAMES``); grids are whole numbers (any nested
+    sequence or array), a bias has at most 2 decimals. The exercise has no seed (``seed`` is
+    None), so it has no token. ``LabError`` when the numbers do not make the question: a name
+    missing or unknown, a grid that is not whole numbers, a window that does not fit.
+
+    >>> exercise = exercise_for("output_size", input_size=5, kernel_size=3, strides=2, padding="valid")
+    >>> exercise.answer, exercise.seed, check_answer(exercise, "2")
+    (2, None, True)
+    >>> exercise_for("conv_cell", patch=[[1, 0], [2, 1]], kernel=[[1, 1], [-1, 0]], bias=-1.5, activation="relu").answer
+    0
+    """
+    if not isinstance(kind, str) or kind not in EXERCISE_KINDS:
+        raise LabError(
+            N_("Unknown exercise kind {kind}; choose one of {kinds}."),
+            kind=_shown(kind),
+            kinds=", ".join(EXERCISE_KINDS),
+        )
+    if set(params) != set(PARAM_NAMES[kind]):
+        raise LabError(
+            N_("An exercise of kind {kind} takes the numbers {names}."), kind=kind, names=", ".join(PARAM_NAMES[kind])
+        )
+    values = {name: _plain(name, params[name]) for name in PARAM_NAMES[kind]}
+    rules = RULES[kind]
+    try:
+        answer = rules.solve(values)
+    except LabError:
+        raise
+    except ValueError as exc:
+        raise LabError(N_("These numbers do not make the question: {reason}"), reason=str(exc)) from exc
+    values = Params(**values)
+    return Exercise(
+        kind=kind,
+        seed=None,
+        language=language,
+        params=values,
+        prompt=rules.ask(values, language),
+        answer=answer,
+        worked=tuple(rules.work(values, answer, language)),
+    )
+
+
+def _plain(name: str, value):
+    """One of a page's numbers as an exercise keeps it: grids as row tuples of ints, numbers as ints where whole."""
+    if name in ("patch", "kernel", "window"):
+        grid = np.asarray(value, dtype=np.float64)
+        if grid.ndim != 2 or not grid.size or not np.all(np.isfinite(grid)) or not np.all(grid == np.round(grid)):
+            raise LabError(N_("The {name} of an exercise must be a grid of whole numbers."), name=name)
+        return tuple(tuple(int(v) for v in row) for row in grid)
+    if value is None or isinstance(value, str):
+        return value  # a padding ("valid", "same"), an activation ("relu", None), a mode ("max")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        number = round(float(value), 2)
+        if not np.isfinite(number):
+            raise LabError(N_("The {name} of an exercise must be a number."), name=name)
+        return int(number) if number.is_integer() else number
+    raise LabError(N_("The {name} of an exercise must be a number."), name=name)
+
+
 def check_answer(exercise: Exercise, text: str) -> bool:
     """Whether ``text``, as typed ("3", " 1.50 ", "(1, 1)", "１，１"), is the exercise's answer; never raises.
 
@@ -144,7 +215,12 @@ def read_answer(exercise: Exercise, text: str):
 
 
 def exercise_token(exercise: Exercise) -> str:
-    """A short, URL-safe code of the exercise (kind and seed), e.g. "output_size-1234"; the language is not in it."""
+    """A short, URL-safe code of the exercise (kind and seed), e.g. "output_size-1234"; the language is not in it.
+
+    An exercise from a page's numbers (``exercise_for``) has no seed and so no token: ``ValueError``.
+    """
+    if exercise.seed is None:
+        raise ValueError("an exercise built from given numbers has no seed, and so no token")
     return f"{exercise.kind}-{exercise.seed}"
 
 

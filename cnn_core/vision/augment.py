@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from cnn_core.i18n import N_, translate
 from cnn_core.vision.transforms import FILL_MODES, apply_transform, check_image, random_transform_params
 
 
@@ -73,7 +74,7 @@ def augment_variants(
     return out
 
 
-def describe_params(params: dict) -> str:
+def describe_params(params: dict, language: str = "en") -> str:
     """A short caption for one drawn transform, in the units Keras uses.
 
     >>> describe_params({"theta": 12.34, "tx": -3.0, "ty": 0, "shear": 0, "zx": 0.8, "zy": 1.25,
@@ -82,20 +83,20 @@ def describe_params(params: dict) -> str:
     """
     parts = []
     if params.get("theta"):
-        parts.append(f"rot {params['theta']:.1f}°")
+        parts.append(translate(N_("rot {theta:.1f}°"), language, theta=params["theta"]))
     if params.get("tx"):
-        parts.append(f"tx {params['tx']:.1f} px")
+        parts.append(translate(N_("tx {tx:.1f} px"), language, tx=params["tx"]))
     if params.get("ty"):
-        parts.append(f"ty {params['ty']:.1f} px")
+        parts.append(translate(N_("ty {ty:.1f} px"), language, ty=params["ty"]))
     if params.get("shear"):
-        parts.append(f"shear {params['shear']:.2f}°")
+        parts.append(translate(N_("shear {shear:.2f}°"), language, shear=params["shear"]))
     if params.get("zx", 1) != 1 or params.get("zy", 1) != 1:
-        parts.append(f"zoom {params['zx']:.2f}×{params['zy']:.2f}")
+        parts.append(translate(N_("zoom {zx:.2f}×{zy:.2f}"), language, zx=params["zx"], zy=params["zy"]))
     if params.get("flip_horizontal"):
-        parts.append("flipped")
+        parts.append(translate(N_("flipped"), language))
     if params.get("flip_vertical"):
-        parts.append("upside down")
-    return ", ".join(parts) or "unchanged"
+        parts.append(translate(N_("upside down"), language))
+    return ", ".join(parts) or translate(N_("unchanged"), language)
 
 
 def augment_batch(images: np.ndarray, settings, seed: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnn_core.i18n import N_
 from cnn_core.vision.ink import Ink, NoDigitError, find_ink
 
 BOX = 20  # MNIST's digits fit a 20x20 box...
@@ -34,7 +35,7 @@ MIN_STROKE_RATIO = 0.07  # Strokes thinner than this are thickened to STROKE_RAT
 
 
 class Stage(NamedTuple):
-    """One visible preprocessing step: a short name and the image it produced."""
+    """One visible preprocessing step: a short name (an English template; show it translated) and its image."""
 
     name: str
     image: np.ndarray
@@ -127,8 +128,10 @@ def _digit_components(mask: np.ndarray) -> tuple[np.ndarray, list[_Component]]:
         components = [c for c in components if c.width < 0.9 * width and c.height < 0.9 * height]
     if not components:
         raise NoDigitError(
-            "No digit found: only specks or the paper's edges stand out. Move closer so that the "
-            "digit fills about half of the frame, away from its edges, and write with a dark pen."
+            N_(
+                "No digit found: only specks or the paper's edges stand out. Move closer so that the "
+                "digit fills about half of the frame, away from its edges, and write with a dark pen."
+            )
         )
     largest = max(c.area for c in components)
     components = [c for c in components if c.area >= 0.04 * largest]
@@ -178,11 +181,11 @@ def _ink_stages(ink: Ink, kept: np.ndarray, boxes: list[tuple[int, int, int, int
     for x, y, width, height in boxes:
         cv2.rectangle(found, (x, y), (x + width - 1, y + height - 1), (255, 80, 40), max(1, found.shape[0] // 150))
     return [
-        Stage("Grayscale, denoised", ink.gray),
-        Stage("Paper brightness (lighting)", ink.background),
-        Stage("Ink contrast", np.round(ink.contrast * 255).astype(np.uint8)),
-        Stage("Threshold", ink.mask.astype(np.uint8) * 255),
-        Stage("Digit found", found),
+        Stage(N_("Grayscale, denoised"), ink.gray),
+        Stage(N_("Paper brightness (lighting)"), ink.background),
+        Stage(N_("Ink contrast"), np.round(ink.contrast * 255).astype(np.uint8)),
+        Stage(N_("Threshold"), ink.mask.astype(np.uint8) * 255),
+        Stage(N_("Digit found"), found),
     ]
 
 
@@ -194,10 +197,10 @@ def _crop_stages(crop: np.ndarray) -> list[Stage]:
     top, left = (BOX - fitted.shape[0]) // 2, (BOX - fitted.shape[1]) // 2
     box[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     return [
-        Stage("Cropped", crop.astype(np.uint8) * 255),
-        Stage("Strokes at MNIST's width", thick.astype(np.uint8) * 255),
-        Stage("Fitted into 20x20", np.round(box * 255).astype(np.uint8)),
-        Stage("28x28, centred by mass: what the model sees", _centre_by_mass(fitted)),
+        Stage(N_("Cropped"), crop.astype(np.uint8) * 255),
+        Stage(N_("Strokes at MNIST's width"), thick.astype(np.uint8) * 255),
+        Stage(N_("Fitted into 20x20"), np.round(box * 255).astype(np.uint8)),
+        Stage(N_("28x28, centred by mass: what the model sees"), _centre_by_mass(fitted)),
     ]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.i18n import N_, LabError
 from cnn_core.vision.images import MAX_PIXELS, to_gray
 
 MIN_SIDE, WORK_SIDE = 128, 400  # Images are processed with their longer side in this range.
@@ -13,7 +14,7 @@ MIN_RANGE = 24  # Grey levels between the darkest and brightest 0.5%: below this
 MIN_CONTRAST = 0.2  # Ink is at least 20% darker (or brighter) than the paper around it.
 
 
-class NoDigitError(ValueError):
+class NoDigitError(LabError):
     """The image holds no digit: blank paper, an empty canvas, a uniform or dark frame."""
 
 
@@ -41,9 +42,12 @@ def find_ink(image: np.ndarray) -> Ink:
     low, high = np.searchsorted(cumulative, 0.005), np.searchsorted(cumulative, 0.995)
     if high - low < MIN_RANGE:
         raise NoDigitError(
-            f"The picture is almost uniform (its grey levels span only {high - low:.0f} of 255): "
-            "blank paper, an empty canvas or a dark frame has no digit to read. Write a digit in "
-            "dark ink on light paper, light it well, and let it fill about half the frame."
+            N_(
+                "The picture is almost uniform (its grey levels span only {span:.0f} of 255): "
+                "blank paper, an empty canvas or a dark frame has no digit to read. Write a digit in "
+                "dark ink on light paper, light it well, and let it fill about half the frame."
+            ),
+            span=high - low,
         )
     dark_ink = _is_dark_ink(gray)
     background = _background(gray, dark_ink)
@@ -66,16 +70,25 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
 
 def _check_image(image) -> None:
     if not isinstance(image, np.ndarray):
-        raise ValueError(f"expected a numpy array holding an image, got {type(image).__name__}")
+        raise LabError(N_("expected a numpy array holding an image, got {kind}"), kind=type(image).__name__)
     if image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got dtype {image.dtype}")
+        raise LabError(N_("expected a uint8 image, got dtype {dtype}"), dtype=str(image.dtype))
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ValueError(f"expected a grayscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image, got shape {image.shape}")
+        raise LabError(
+            N_("expected a grayscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image, got shape {shape}"),
+            shape=image.shape,
+        )
     if min(image.shape[:2]) < 8:
-        raise ValueError(f"the image is too small to hold a digit: {image.shape[1]}x{image.shape[0]} pixels")
+        raise LabError(
+            N_("the image is too small to hold a digit: {width}x{height} pixels"),
+            width=image.shape[1],
+            height=image.shape[0],
+        )
     if image.shape[0] * image.shape[1] > MAX_PIXELS:
-        raise ValueError(
-            f"the image has {image.shape[0] * image.shape[1] / 1e6:.0f} MP; at most {MAX_PIXELS / 1e6:.0f} MP is allowed"
+        raise LabError(
+            N_("the image has {mp:.0f} MP; at most {cap:.0f} MP is allowed"),
+            mp=image.shape[0] * image.shape[1] / 1e6,
+            cap=MAX_PIXELS / 1e6,
         )
 
 
@@ -85,7 +98,7 @@ def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         return gray
     drawn = alpha > 127
     if not drawn.any():
-        raise NoDigitError("The drawing is empty: draw a digit on the pad first.")
+        raise NoDigitError(N_("The drawing is empty: draw a digit on the pad first."))
     backdrop = 0.0 if gray[drawn].mean() > 127 else 255.0  # White strokes go on black.
     weight = alpha.astype(np.float32) / 255.0
     return np.round(gray * weight + backdrop * (1 - weight)).astype(np.uint8)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnn_core.i18n import N_, LabError, ntranslate, translate, translation
+from cnn_core.i18n import N_, LabError, ntranslate, translate
 from scripts import catalogs
 
 
@@ -46,8 +46,10 @@ def test_english_is_the_templates_themselves():
 
 
 def test_korean_has_one_plural_form_and_translations_load():
-    catalog = translation("ko")
-    assert catalog.ngettext("{n} epoch", "{n} epochs", 1) == catalog.ngettext("{n} epoch", "{n} epochs", 5)
+    one, many = "The {n} window visited (bold: the first)", "The {n} windows visited (bold: the first)"
+    assert ntranslate(one, many, 1, "ko") == "지나간 윈도우 1개 (굵은 것이 첫 번째)"
+    assert ntranslate(one, many, 5, "ko") == "지나간 윈도우 5개 (굵은 것이 첫 번째)"
+    assert ntranslate(one, many, 1, "en").startswith("The 1 window visited")
     assert translate("The file is empty.", "ko") != "The file is empty."
 
 

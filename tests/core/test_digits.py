@@ -257,6 +257,11 @@ def test_probability_figure_has_ten_bars_and_highlights_the_best():
     assert colors.count(colors[3]) == 1
 
 
+def test_probability_figure_labels_every_digit():
+    axis = probability_figure(np.full(10, 0.1)).layout.xaxis
+    assert axis.tickmode == "array" and list(axis.tickvals) == list(axis.ticktext) == [str(i) for i in range(10)]
+
+
 @pytest.mark.slow
 def test_augmentation_rotates_zooms_and_shifts_within_its_ranges():
 

@@ -390,7 +390,8 @@ def test_offline_download_says_so(tmp_path):
     assert not (tmp_path / "cache" / "datasets" / CATS_DOGS_FILE).exists()
     # A LabError with its template now, and still the OSError it always was.
     assert isinstance(refused.value, OSError) and refused.value.template.startswith("Could not download")
-    assert refused.value.message("ko") == str(refused.value)
+    korean = refused.value.message("ko")  # the Korean catalog's sentence, the same reason filled in
+    assert korean != str(refused.value) and "인터넷 연결" in korean and "missing.zip" in korean
 
 
 def test_a_damaged_download_is_not_kept_in_the_cache(tmp_path):

@@ -393,7 +393,8 @@ def test_every_refusal_is_a_template_with_its_fields(tmp_path):
     error = refused.value
     assert error.template.startswith("The archive member {member} is compressed with {method} (method {number})")
     assert error.params == {"member": "'cats/x.png'", "method": "Deflate64", "number": 9}
-    assert error.message("ko") == str(error)  # no Korean catalog yet: the English template, filled
+    korean = error.message("ko")  # the Korean catalog's sentence, with the same fields filled in
+    assert korean != str(error) and "'cats/x.png'" in korean and "Deflate64" in korean and "아카이브" in korean
     assert isinstance(error, DatasetError) and isinstance(error, ValueError)
 
 

@@ -169,3 +169,111 @@ def test_without_the_shipped_model_the_seed_architecture_shows_the_seed_listing(
         "**max_pooling2d_4** · 7x7x128",
     ]
     assert at.metric[0].value in ("cat", "dog")
+
+
+HISTORY = MODELS_DIR / "mnist_convnet_epochs.npz"
+
+
+def epoch_weights_model(epoch_index: int):
+    """The shipped architecture with epoch ``epoch_index``'s weights read straight from the npz."""
+    import keras
+
+    model = keras.models.load_model(SHIPPED, compile=False)
+    with np.load(HISTORY) as data:
+        count = sum(key.startswith("weights_") for key in data.files)
+        model.set_weights([data[f"weights_{i}"][epoch_index] for i in range(count)])
+    return model
+
+
+@pytest.mark.skipif(not HISTORY.exists(), reason="models/mnist_convnet_epochs.npz is not shipped in this checkout")
+def test_the_maps_at_an_epoch_are_those_of_that_epochs_weights():
+    from ui import epochs as epochs_ui
+
+    _, (x_test, _y) = load_mnist()
+    x = x_test[3][..., None] / 255.0
+    epochs = epochs_ui.shipped_epochs("mnist_convnet")
+    assert epochs == [0, 1, 2, 3, 4, 5]
+    shipped = shipped_model("mnist_convnet")
+    for k in (0, 2):
+        shown = dict(layer_activations(epochs_ui.shipped_model_at_epoch("mnist_convnet", k, shipped), x))
+        reference = dict(layer_activations(epoch_weights_model(k), x))
+        assert shown.keys() == reference.keys()
+        for name in shown:
+            np.testing.assert_allclose(shown[name], reference[name], atol=1e-5)
+    first, last = dict(layer_activations(epoch_weights_model(0), x)), dict(layer_activations(shipped, x))
+    assert not np.allclose(first["conv2d_1"], last["conv2d_1"], atol=1e-3)  # training moved the maps
+
+
+@pytest.mark.skipif(not HISTORY.exists(), reason="models/mnist_convnet_epochs.npz is not shipped in this checkout")
+def test_the_epoch_slider_shows_the_shipped_model_before_and_after_training():
+    at = run_page()
+    assert_clean(at)
+    slider = at.select_slider(key="activations_epoch_mnist_convnet")
+    assert slider.options == [str(e) for e in range(6)] and slider.value == 5
+    blank = " ".join(c.value for c in at.caption if "blank for this picture" in c.value)
+    assert "found nothing" in blank and "dead ReLU" not in blank  # trained: blank maps are absent features
+    _, (x_test, _y) = load_mnist()
+
+    def zoom_stats(model) -> str:
+        values = dict(layer_activations(model, x_test[0][..., None] / 255.0))["conv2d_1"][..., 0]
+        return f"min **{values.min():.4g}** · max **{values.max():.4g}** · mean **{values.mean():.4g}**"
+
+    at.select_slider(key="activations_epoch_mnist_convnet").set_value(0).run()
+    assert_clean(at)
+    markdown = [m.value for m in at.markdown]
+    assert zoom_stats(epoch_weights_model(0)) in markdown
+    assert zoom_stats(shipped_model("mnist_convnet")) not in markdown
+    assert any("after 0 of its 5 training epochs" in c.value for c in at.caption)
+    blank = " ".join(c.value for c in at.caption if "blank for this picture" in c.value)
+    assert "dead ReLU" in blank and "found nothing" not in blank  # epoch 0 is untrained
+
+    at.select_slider(key="activations_epoch_mnist_convnet").set_value(3).run()
+    assert_clean(at)
+    assert zoom_stats(epoch_weights_model(3)) in [m.value for m in at.markdown]
+
+
+@pytest.mark.skipif(
+    not (MODELS_DIR / "mnist_convnet_augmented.keras").exists(),
+    reason="models/mnist_convnet_augmented.keras is not shipped in this checkout",
+)
+def test_a_model_without_a_history_says_so_and_has_no_slider():
+    at = run_page()
+    at.selectbox(key="activations_model").set_value(SHIPPED_MODELS["mnist_convnet_augmented"]).run()
+    assert_clean(at)
+    assert not at.select_slider
+    assert any("without its epoch history" in c.value for c in at.caption)
+
+
+def test_the_untrained_seed_model_calls_its_blank_maps_dead_relus(monkeypatch, tmp_path):
+    monkeypatch.setattr(resources, "MODELS_DIR", tmp_path)  # only the seed architecture is offered
+    at = run_page()
+    assert_clean(at)
+    blank = [c.value for c in at.caption if "blank for this picture" in c.value]
+    assert blank and all("dead ReLU" in text and "found nothing" not in text for text in blank)
+
+
+def test_the_note_closing_point_in_numbers_on_its_cat():
+    from cnn_core.learning.activations import activation_sparsity
+    from cnn_core.learning.models import build_cats_dogs_convnet
+
+    at = run_page()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["layer", "map size", "values", "values above 0", "blank maps"]
+    cat = prepare_image(load_sample_photo(max_side=512), (150, 150, 3))
+    # The seed model's weights are random but seeded: the sizes are the architecture's in any case.
+    rows = activation_sparsity(layer_activations(build_cats_dogs_convnet(), cat))
+    assert list(table["layer"]) == [row.name for row in rows]
+    assert list(table["map size"]) == ["x".join(map(str, row.shape)) for row in rows]
+    sizes = list(table["map size"])
+    assert (sizes[0], sizes[-1]) == ("148x148x32", "7x7x128")
+    assert any("6,272 values where the first keeps 700,928" in c.value for c in at.caption)
+
+
+def test_grids_keep_at_most_16_labelled_maps_per_row_and_open_the_zoom():
+    at = run_page()
+    assert_clean(at)
+    assert at.slider(key="activations_per_row").max == 16
+    at.button(key="activations_zoom_conv2d_2").click().run()
+    assert_clean(at)
+    assert at.number_input(key="activations_dialog_channel_conv2d_2").max == 63

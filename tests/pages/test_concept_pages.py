@@ -183,7 +183,7 @@ def test_convolution_on_the_colour_photo_sums_three_channels():
 
 
 def test_convolution_upload_rejects_a_corrupt_file_and_uses_a_good_one():
-    at = _run("convolution", conv_source="upload", conv_photo_height=8)
+    at = _run("convolution", conv_source="upload", conv_upload_height=8)
     at.get("file_uploader")[0].set_value(("notes.png", b"this is not a picture", "image/png")).run()
     assert "Could not use **notes.png**" in _ok(at).error[0].value
     assert _shapes(at) == ["6×10×2"]  # the sample photo stands in: 8 x 12
@@ -194,7 +194,7 @@ def test_convolution_upload_rejects_a_corrupt_file_and_uses_a_good_one():
 
 @pytest.mark.parametrize("height, width, shape", [(1, 600, "62×254×2"), (600, 1, "62×14×2")])
 def test_convolution_upload_of_a_sliver_is_squeezed_to_4_to_1(height, width, shape):
-    at = _run("convolution", conv_source="upload", conv_channels=3, conv_photo_height=64)
+    at = _run("convolution", conv_source="upload", conv_channels=3, conv_upload_height=64)
     at.get("file_uploader")[0].set_value(("sliver.png", _png(height, width), "image/png")).run()
     # Kept at its aspect ratio, a 600 x 1 sliver would be 64 x 38,400 (and st.image would fail).
     assert _shapes(_ok(at)) == [shape]  # 64 x 256 and 64 x 16 inputs, valid 3 x 3 kernels

@@ -382,7 +382,7 @@ UPLOADERS = {
     "convolution upload": ("convolution", {"conv_source": "upload"}, "file", "conv_upload"),
     "convolution upload (RGB, 64 px, 4 filters)": (
         "convolution",
-        {"conv_source": "upload", "conv_channels": 3, "conv_photo_height": 64, "conv_filters": 4},
+        {"conv_source": "upload", "conv_channels": 3, "conv_upload_height": 64, "conv_filters": 4},
         "file",
         "conv_upload",
     ),

@@ -47,7 +47,7 @@ def test_convolution_on_an_mnist_digit_in_korean():
 
 
 def test_convolution_upload_in_korean():
-    at = _korean("convolution", conv_source="upload", conv_photo_height=8)
+    at = _korean("convolution", conv_source="upload", conv_upload_height=8)
     assert HANGUL.search(at.info[0].value)  # the sample photo stands in until an upload
     at.file_uploader(key="conv_upload").set_value(("sliver.png", _png(1, 600), "image/png")).run()
     assert "4:1" in _checked(at).info[0].value  # squeezed to 4:1, said in Korean
