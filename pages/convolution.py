@@ -6,6 +6,7 @@ from cnn_core.figures.grids import feature_maps_figure
 from cnn_core.ops.sliding import relu
 from ui import concept as ui
 from ui import settings
+from ui.charts import value_chart
 from ui.i18n import N_, _, language
 from ui.players import conv_player
 from ui.predict import conv_cell_predictor, predict_output_size
@@ -96,18 +97,27 @@ st.subheader(_("5. All feature maps"))
 pre_activation = ui.conv2d(image, kernel_bank, bias, strides, padding)  # the sums plus bias
 if activation == "relu":
     st.markdown(_("**Before ReLU:** the sum plus bias, negative where the pattern is absent."))
-    figure = feature_maps_figure(pre_activation, filter_names, language=language())
-    st.plotly_chart(figure, theme=None, key="conv_maps_before")
+    value_chart(
+        feature_maps_figure(pre_activation, filter_names, language=language()),
+        "conv_maps_before",
+        [(name, pre_activation[:, :, i]) for i, name in enumerate(filter_names)],
+        alt=_("The feature maps before ReLU, one per filter"),
+    )
     output = relu(pre_activation)
     negative = int((pre_activation < 0).sum())
     st.markdown(_("**After ReLU:** the feature maps the layer outputs, every negative cell now 0."))
 else:
     output = pre_activation
-st.plotly_chart(feature_maps_figure(output, filter_names, language=language()), theme=None, key="conv_maps")
+value_chart(
+    feature_maps_figure(output, filter_names, language=language()),
+    "conv_maps",
+    [(name, output[:, :, i]) for i, name in enumerate(filter_names)],
+    alt=_("The feature maps, one per filter"),
+)
 st.caption(
     _(
         "{height}×{width}×{filters}: one map per filter, computed at once by `cnn_core.conv2d` (the same "
-        "numbers as `tf.nn.conv2d` plus the bias). Red is positive, blue negative.",
+        "numbers as `tf.nn.conv2d` plus the bias). Orange is positive, purple negative; each map has its own colour bar.",
         height=output.shape[0],
         width=output.shape[1],
         filters=output.shape[2],

@@ -10,6 +10,7 @@ from cnn_core.ops.shapes import conv_output_size, padding_amounts, same_padding
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
 from ui import settings
+from ui.charts import value_chart
 from ui.i18n import _, language, number
 from ui.predict import predict_output_size, predict_same_padding
 
@@ -76,7 +77,7 @@ if shape is not None:
     first, last = ((*corner, kernel_size, kernel_size) for corner in (seen.corners[0], seen.corners[-1]))
     title = _("{size}×{size} input → {height}×{width} padded", size=size, height=padded.shape[0], width=padded.shape[1])
     figure = padded_figure(padded, pads, windows=[first, last], title=title, language=language())
-    st.plotly_chart(figure, theme=None, key="pad_figure")
+    value_chart(figure, "pad_figure", [(_("padded input"), padded)], alt=title)
     st.caption(
         _(
             "Zeros added: {top} on top, {bottom} at the bottom, {left} on the left, {right} on the right (blue). "
@@ -126,20 +127,22 @@ kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
 valid = ui.conv2d(photo, kernel, np.zeros(1), 1, "valid")[:, :, 0]
 same = ui.conv2d(photo, kernel, np.zeros(1), 1, "same")[:, :, 0]
 sums_to_one = bool(np.isclose(kernel.sum(), 1.0))  # Blurs and sharpen keep brightness: use the photo's scale.
-st.plotly_chart(
+photo_titles = [
+    _("photo {height}×{width}", height=photo.shape[0], width=photo.shape[1]),
+    f"valid: {valid.shape[0]}×{valid.shape[1]}",
+    f"same: {same.shape[0]}×{same.shape[1]}",
+]
+value_chart(
     images_figure(
         [photo[:, :, 0], valid, same],
-        [
-            _("photo {height}×{width}", height=photo.shape[0], width=photo.shape[1]),
-            f"valid: {valid.shape[0]}×{valid.shape[1]}",
-            f"same: {same.shape[0]}×{same.shape[1]}",
-        ],
+        photo_titles,
         zmin=0.0 if sums_to_one else None,
         zmax=1.0 if sums_to_one else None,
         language=language(),
     ),
-    theme=None,
-    key="pad_photo",
+    "pad_photo",
+    list(zip(photo_titles, [photo[:, :, 0], valid, same])),
+    alt=_("The photo and its valid and same outputs"),
 )
 inner = photo_k // 2
 st.caption(

@@ -8,6 +8,7 @@ from cnn_core.ops.kernels import preset_kernel
 from cnn_core.ops.sliding import relu
 from ui import concept as ui
 from ui import settings
+from ui.charts import value_chart
 from ui.i18n import N_, _, language, number
 from ui.players import pool_player
 from ui.predict import pool_cell_predictor, predict_output_size
@@ -58,17 +59,19 @@ if shape is None:
     st.stop()
 pool_player(x, pool_size, strides, padding, mode, key="pool", predict=pool_cell_predictor("pool_cell"))
 pooled = ui.pool2d(x, pool_size, strides, padding, mode)
-st.plotly_chart(
+pooled_title = _(POOLED[mode], height=pooled.shape[0], width=pooled.shape[1])
+value_chart(
     grid_figure(
         pooled[:, :, 0],
-        title=_(POOLED[mode], height=pooled.shape[0], width=pooled.shape[1]),
+        title=pooled_title,
         colorscale="gray",
         zmin=float(x.min()),
         zmax=float(x.max()),
         language=language(),
     ),
-    theme=None,
-    key="pool_result",
+    "pool_result",
+    [(pooled_title, pooled[:, :, 0])],
+    alt=pooled_title,
 )
 
 st.subheader(_("3. Downsampling a real feature map"))
@@ -92,20 +95,22 @@ feature_map = relu(ui.conv2d(photo, kernel, np.zeros(1), 1, "valid"))  # (148, 1
 small = ui.show_output_size(feature_map.shape[:2], pool_size, strides, padding, what="pooling window")
 if small is not None:
     downsampled = ui.pool2d(feature_map, pool_size, strides, padding, mode)
-    st.plotly_chart(
+    photo_titles = [
+        _("feature map {height}×{width}", height=feature_map.shape[0], width=feature_map.shape[1]),
+        _(PHOTO_POOLED[mode], height=downsampled.shape[0], width=downsampled.shape[1]),
+    ]
+    value_chart(
         images_figure(
             [feature_map[:, :, 0], downsampled[:, :, 0]],
-            [
-                _("feature map {height}×{width}", height=feature_map.shape[0], width=feature_map.shape[1]),
-                _(PHOTO_POOLED[mode], height=downsampled.shape[0], width=downsampled.shape[1]),
-            ],
+            photo_titles,
             colorscale="Viridis",
             zmin=0.0,
             zmax=float(feature_map.max()) or 1.0,
             language=language(),
         ),
-        theme=None,
-        key="pool_photo",
+        "pool_photo",
+        list(zip(photo_titles, [feature_map[:, :, 0], downsampled[:, :, 0]])),
+        alt=_("The feature map and its pooled map"),
     )
     st.caption(
         _(

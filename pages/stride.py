@@ -8,6 +8,7 @@ from cnn_core.ops.coverage import coverage
 from cnn_core.ops.sliding import pad_input
 from ui import concept as ui
 from ui import settings
+from ui.charts import value_chart
 from ui.i18n import _, language, ngettext
 from ui.players import conv_player
 from ui.predict import conv_cell_predictor, predict_output_size
@@ -67,19 +68,14 @@ ones = np.ones((kernel_size, kernel_size, 1, 1))  # Each output is its window's 
 seen = coverage(image.shape, kernel_size, strides, padding)
 padded = pad_input(image, kernel_size, strides, padding)[:, :, 0]
 windows = [(top, left, kernel_size, kernel_size) for top, left in seen.corners]
-st.plotly_chart(
-    padded_figure(
-        padded,
-        seen.pads,
-        windows=windows,
-        coverage=seen.counts,
-        title=ngettext(
-            "The {n} window visited (bold: the first)", "The {n} windows visited (bold: the first)", len(seen.corners)
-        ),
-        language=language(),
-    ),
-    theme=None,
-    key="stride_windows",
+windows_title = ngettext(
+    "The {n} window visited (bold: the first)", "The {n} windows visited (bold: the first)", len(seen.corners)
+)
+value_chart(
+    padded_figure(padded, seen.pads, windows=windows, coverage=seen.counts, title=windows_title, language=language()),
+    "stride_windows",
+    [(_("padded input"), padded), (_("windows covering each cell"), seen.counts)],
+    alt=windows_title,
 )
 
 if seen.unseen:

@@ -40,6 +40,7 @@ DOMAINS = {
         "ui/concept.py",
         "ui/settings.py",
         "ui/players.py",
+        "ui/charts.py",
         "ui/predict.py",
         "cnn_core/ops/*.py",
         "cnn_core/figures/grids.py",

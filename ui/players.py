@@ -1,19 +1,27 @@
-"""The frame players of the concept pages: Play in the browser, or step through one cell exactly."""
+"""The frame players of the concept pages: Play in the browser, or step through one cell exactly.
+
+Both views live in one fragment, so a speed change, a tab switch or a click on an output cell
+reruns only the player; the step-by-step view is a fragment of its own inside it, so a step reruns
+only that view. The player's figure is cached per server for its inputs (the defaults are the
+same for every visitor), and the frames the figure plays come from the same cached steps.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from itertools import islice
 
 import numpy as np
 import streamlit as st
 
-from cnn_core.figures.players import conv_player_figure, pool_player_figure
+from cnn_core.figures.players import OUTPUT_CELLS_TRACE, conv_player_figure, pool_player_figure
 from cnn_core.ops.formulas import conv_step_latex, pool_step_latex
 from cnn_core.ops.steps import conv_steps, pool_steps
-from ui.i18n import N_, _, language
+from ui.i18n import N_, _, language, number
 
 MAX_FRAMES = 400
+SPEEDS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # Seconds a frame that Play offers; 0.5 s is the default.
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -65,15 +73,28 @@ def conv_player(
         if len(channel_names) > 1
         else 0
     )
-    frames, total = _conv_frames(image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
-    padded, pads = frames[0].padded, frames[0].pads
+    inputs = (image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
+    frames, total = _conv_frames(*inputs)
     _frames_note(len(frames), total, FEATURE_MAP_NOTE)
-    play, step = st.tabs([_("▶ Play"), _("🔍 Step by step")])
+    _conv_views(inputs, c, tuple(channel_names), key, predict)
+
+
+@st.fragment
+def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str, predict: Callable | None) -> None:
+    frames, _total = _conv_frames(*inputs)
+    play, step = _tabs(key)
     with play:
-        figure = conv_player_figure(frames, padded, pads, c, channel_names, language=language())
-        st.plotly_chart(figure, theme=None, key=f"{key}_player")
+        figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
+        _player_chart(figure, frames, key)
     with step:
-        _conv_stepper(frames, padded, pads, c, channel_names, key, predict)
+        _conv_stepper(inputs, channel, channel_names, key, predict)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _conv_figure(inputs: tuple, channel: int, channel_names: tuple, frame_ms: int, lang: str):
+    frames, _total = _conv_frames(*inputs)
+    padded, pads = frames[0].padded, frames[0].pads
+    return conv_player_figure(frames, padded, pads, channel, list(channel_names), frame_ms=frame_ms, language=lang)
 
 
 def pool_player(
@@ -83,14 +104,84 @@ def pool_player(
 
     ``predict(frame)``, if given, is called in Step by step before the frame's figure and arithmetic.
     """
-    frames, total = _pool_frames(x[:, :, :1], pool_size, strides, padding, mode)
-    padded, pads = frames[0].padded[:, :, 0], frames[0].pads
+    inputs = (x[:, :, :1], pool_size, strides, padding, mode)
+    frames, total = _pool_frames(*inputs)
     _frames_note(len(frames), total, POOLED_MAP_NOTE)
-    play, step = st.tabs([_("▶ Play"), _("🔍 Step by step")])
+    _pool_views(inputs, key, predict)
+
+
+@st.fragment
+def _pool_views(inputs: tuple, key: str, predict: Callable | None) -> None:
+    frames, _total = _pool_frames(*inputs)
+    play, step = _tabs(key)
     with play:
-        st.plotly_chart(pool_player_figure(frames, padded, pads, language=language()), theme=None, key=f"{key}_player")
+        _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
     with step:
-        _pool_stepper(frames, padded, pads, key, predict)
+        _pool_stepper(inputs, key, predict)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _pool_figure(inputs: tuple, frame_ms: int, lang: str):
+    frames, _total = _pool_frames(*inputs)
+    return pool_player_figure(frames, frames[0].padded[:, :, 0], frames[0].pads, frame_ms=frame_ms, language=lang)
+
+
+VIEWS = (N_("▶ Play"), N_("🔍 Step by step"))
+
+
+def _tabs(key: str):
+    """The Play and Step by step tabs; they remember the open one, so a click on a cell can open a step."""
+    labels = [_(view) for view in VIEWS]
+    if st.session_state.get(f"{key}_view") not in labels:  # Unset, or left from the other language.
+        st.session_state.pop(f"{key}_view", None)
+    return st.tabs(labels, key=f"{key}_view", on_change="rerun")
+
+
+def _speed(key: str) -> int:
+    """The speed control of Play -> milliseconds a frame."""
+    seconds = st.select_slider(
+        _("Speed of Play"),
+        SPEEDS,
+        value=0.5,
+        key=f"{key}_speed",
+        format_func=lambda s: _("{seconds} s a frame", seconds=number(s, 1)),
+        help=_("How long each step stays on screen while playing."),
+    )
+    return int(seconds * 1000)
+
+
+def _player_chart(figure, frames: list, key: str) -> None:
+    """The player; a click on an output cell opens that cell's step in the Step by step tab."""
+    if figure.frame_count:
+        st.caption(_("Click a cell of the output map to see its step worked out in Step by step."))
+    cells = {(f.row, f.col): f.index for f in frames}
+    st.plotly_chart(
+        figure,
+        theme=None,
+        key=f"{key}_player",
+        on_select=functools.partial(_jump, key, cells),
+        selection_mode="points",
+        alt=_("Animated player of the steps"),
+    )
+
+
+def _jump(key: str, cells: dict) -> None:
+    """The selected output cell -> its step, with the Step by step tab open."""
+    step = step_of(st.session_state[f"{key}_player"]["selection"]["points"], cells)
+    if step is not None:
+        st.session_state[f"{key}_step"] = step + 1
+        st.session_state[f"{key}_view"] = _(VIEWS[1])
+
+
+def step_of(points: list, cells: dict) -> int | None:
+    """The step index of the first clicked point that is an output cell of ``cells`` ((row, col) -> index)."""
+    for point in points:
+        if point.get("curve_number", point.get("curveNumber")) != OUTPUT_CELLS_TRACE:
+            continue
+        cell = (round(point.get("y", -1)), round(point.get("x", -1)))
+        if cell in cells:
+            return cells[cell]
+    return None
 
 
 FEATURE_MAP_NOTE = N_(
@@ -126,13 +217,14 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 
 
 @st.fragment
-def _conv_stepper(frames, padded, pads, channel, channel_names, key, predict=None) -> None:
-    frame = frames[_step_index(frames, key)]
+def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key, predict=None) -> None:
+    frames, _total = _conv_frames(*inputs)
+    index = _step_index(frames, key)
+    frame = frames[index]
     if predict is not None:
         predict(frame)
-    figure = conv_player_figure([frame], padded, pads, channel, channel_names, language=language())
-    st.plotly_chart(figure, theme=None, key=f"{key}_still")
-    lines = conv_step_latex(frame, channel_names, relu_label=None)
+    st.plotly_chart(_conv_still(inputs, index, channel, channel_names, language()), theme=None, key=f"{key}_still")
+    lines = conv_step_latex(frame, list(channel_names), relu_label=None)
     channels = frame.patch.shape[2]
     per_channel = len(lines) - 1 - (frame.activation == "relu")
     for i, line in enumerate(lines):
@@ -145,14 +237,29 @@ def _conv_stepper(frames, padded, pads, channel, channel_names, key, predict=Non
         st.latex(line)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _conv_still(inputs: tuple, index: int, channel: int, channel_names: tuple, lang: str):
+    frames, _total = _conv_frames(*inputs)
+    padded, pads = frames[0].padded, frames[0].pads
+    return conv_player_figure([frames[index]], padded, pads, channel, list(channel_names), language=lang)
+
+
 @st.fragment
-def _pool_stepper(frames, padded, pads, key, predict=None) -> None:
-    frame = frames[_step_index(frames, key)]
+def _pool_stepper(inputs: tuple, key, predict=None) -> None:
+    frames, _total = _pool_frames(*inputs)
+    index = _step_index(frames, key)
+    frame = frames[index]
     if predict is not None:
         predict(frame)
-    st.plotly_chart(pool_player_figure([frame], padded, pads, language=language()), theme=None, key=f"{key}_still")
+    st.plotly_chart(_pool_still(inputs, index, language()), theme=None, key=f"{key}_still")
     st.markdown(_(POOL_WORDS[frame.mode]))
     st.latex(pool_step_latex(frame))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pool_still(inputs: tuple, index: int, lang: str):
+    frames, _total = _pool_frames(*inputs)
+    return pool_player_figure([frames[index]], frames[0].padded[:, :, 0], frames[0].pads, language=lang)
 
 
 # The words beside the step-by-step LaTeX (KaTeX shows no Hangul, so they stay outside the math).

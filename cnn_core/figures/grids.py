@@ -12,9 +12,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from cnn_core.figures.spec import (
+    SpecFigure,
     as_2d,
     base_layout,
     box_xy,
@@ -28,7 +28,7 @@ from cnn_core.figures.spec import (
     readable,
     split_domains,
 )
-from cnn_core.figures.style import OUTLINE_COLOR, PAD_COLOR, TEXT_CELLS_MAX, UNVISITED_COLOR, WINDOW_COLOR
+from cnn_core.figures.style import DIVERGING, OUTLINE_COLOR, PAD_COLOR, UNVISITED_COLOR, WINDOW_COLOR
 from cnn_core.i18n import N_, translate
 
 
@@ -42,13 +42,17 @@ def grid_figure(
     decimals: int = 2,
     height: int | None = None,
     language: str = "en",
-) -> go.Figure:
-    """A (H, W) array as a heatmap with its values written in the cells (when small enough)."""
+) -> SpecFigure:
+    """A (H, W) array as a heatmap with its values written in the cells (when small enough) and a colour bar."""
     values = as_2d(values, "values")
-    showscale = values.size > TEXT_CELLS_MAX
-    traces = [heatmap(values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=showscale, language=language)]
-    layout = base_layout(title, height or grid_height(values.shape), grid_axes([(0.0, 1.0)], [values.shape]))
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    # The grid is centred and as wide as its square cells make it, so its bar goes centred below it.
+    bar = dict(orientation="h", x=0.5, xanchor="center", y=-0.22, yanchor="top", lenmode="pixels", len=180, thickness=8)
+    trace = heatmap(
+        values, colorscale, zmin, zmax, decimals, zmid=zmid, showscale=True, colorbar=bar, language=language
+    )
+    layout = base_layout(title, (height or grid_height(values.shape)) + 40, grid_axes([(0.0, 1.0)], [values.shape]))
+    layout["margin"]["b"] += 40
+    return SpecFigure([trace], layout)
 
 
 def padded_figure(
@@ -64,7 +68,7 @@ def padded_figure(
     coverage: np.ndarray | None = None,
     height: int | None = None,
     language: str = "en",
-) -> go.Figure:
+) -> SpecFigure:
     """A padded (Hp, Wp) input with the padding drawn apart and window rectangles on top.
 
     ``pads`` is (top, bottom, left, right); ``windows`` are (top, left, kh, kw) rectangles, the
@@ -82,20 +86,20 @@ def padded_figure(
         xy = dict(x=[v for b in boxes for v in b["x"] + [None]], y=[v for b in boxes for v in b["y"] + [None]])
         traces.append(lines(xy, WINDOW_COLOR, 1.5, translate(N_("windows"), language)))
     layout = base_layout(title, height or grid_height(padded.shape), grid_axes([(0.0, 1.0)], [padded.shape]))
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return SpecFigure(traces, layout)
 
 
 def feature_maps_figure(
     maps: np.ndarray,
     titles: Sequence[str],
-    colorscale="RdBu_r",
+    colorscale=DIVERGING,
     zmid=0.0,
     decimals: int = 2,
     columns: int = 4,
     height: int | None = None,
     language: str = "en",
-) -> go.Figure:
-    """All channels of an (H, W, C) array side by side, each on its own colour range."""
+) -> SpecFigure:
+    """All channels of an (H, W, C) array side by side, each on its own colour range with its colour bar."""
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3 or len(titles) != maps.shape[2]:
         raise ValueError(
@@ -104,17 +108,30 @@ def feature_maps_figure(
     count = maps.shape[2]
     cols = min(count, columns)
     rows = math.ceil(count / cols)
-    x_domains = split_domains(1.0, [1.0] * cols, 0.04)
+    x_domains = split_domains(0.96, [1.0] * cols, 0.1)  # Room on the right of each panel for its bar.
     y_domains = split_domains(1.0, [1.0] * rows, 0.16 / rows)[::-1]  # Row 0 at the top.
     domains = [(x_domains[i % cols], y_domains[i // cols]) for i in range(count)]
     traces = [
-        dict(heatmap(maps[:, :, i], colorscale, None, None, decimals, zmid=zmid, language=language), **on_panel(i))
+        dict(
+            heatmap(
+                maps[:, :, i],
+                colorscale,
+                None,
+                None,
+                decimals,
+                zmid=zmid,
+                showscale=True,
+                colorbar=panel_colorbar(*domains[i]),
+                language=language,
+            ),
+            **on_panel(i),
+        )
         for i in range(count)
     ]
     axes = grid_axes([d[0] for d in domains], [maps.shape[:2]] * count, [d[1] for d in domains])
     panel = fit_height(x_domains[:1], [maps.shape[:2]], 0)
     layout = base_layout("", height or min(rows * (panel + 40) + 30, 1400), axes, panel_titles(titles, domains))
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return SpecFigure(traces, layout)
 
 
 def images_figure(
@@ -125,21 +142,53 @@ def images_figure(
     zmax=None,
     height: int | None = None,
     language: str = "en",
-) -> go.Figure:
-    """Several (H, W) arrays of possibly different sizes side by side, on one colour scale."""
+) -> SpecFigure:
+    """Several (H, W) arrays of possibly different sizes side by side, on one colour scale.
+
+    Given ``zmin`` and ``zmax`` they share one colour bar, on the right; without, each image is
+    on its own range and has its own bar.
+    """
     if len(images) != len(titles) or not images:
         raise ValueError(f"need one title per image, got {len(images)} images and {len(titles)} titles")
     images = [as_2d(image, "image") for image in images]
-    x_domains = split_domains(1.0, [im.shape[1] for im in images], 0.05)
+    shared = zmin is not None and zmax is not None
+    x_domains = split_domains(0.93 if shared else 0.96, [im.shape[1] for im in images], 0.05 if shared else 0.1)
+    last = len(images) - 1
     traces = [
-        dict(heatmap(im, colorscale, zmin, zmax, 2, text=False, language=language), **on_panel(i))
+        dict(
+            heatmap(
+                im,
+                colorscale,
+                zmin,
+                zmax,
+                2,
+                text=False,
+                showscale=not shared or i == last,
+                colorbar=panel_colorbar(x_domains[i], (0.0, 0.9)),
+                language=language,
+            ),
+            **on_panel(i),
+        )
         for i, im in enumerate(images)
     ]
     axes = grid_axes(x_domains, [im.shape for im in images], [(0.0, 0.9)] * len(images), ticks=5)
     domains = [(x, (0.0, 0.9)) for x in x_domains]
     fitted = fit_height(x_domains, [im.shape for im in images], 0) / 0.9
     layout = base_layout("", height or int(fitted) + 70, axes, panel_titles(titles, domains))
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return SpecFigure(traces, layout)
+
+
+def panel_colorbar(x_domain, y_domain) -> dict:
+    """A slim colour bar just right of a panel, as tall as it."""
+    return dict(
+        x=x_domain[1] + 0.005,
+        xanchor="left",
+        y=sum(y_domain) / 2,
+        yanchor="middle",
+        len=y_domain[1] - y_domain[0],
+        thickness=8,
+        tickfont=dict(size=10),
+    )
 
 
 def padded_traces(padded, pads, colorscale, zmin, zmax, decimals, pad_label, language: str = "en") -> list[dict]:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-import plotly.graph_objects as go
 
 from cnn_core.figures.grids import padded_traces
 from cnn_core.figures.spec import (
+    SpecFigure,
     base_layout,
     box_xy,
     cell_text,
@@ -28,39 +28,14 @@ from cnn_core.figures.spec import (
     scale,
     split_domains,
 )
-from cnn_core.figures.style import BACKGROUND, CELL_COLOR, WINDOW_COLOR
+from cnn_core.figures.style import BACKGROUND, CELL_COLOR, DIVERGING, WINDOW_COLOR
 from cnn_core.i18n import N_, translate
 from cnn_core.ops.formulas import format_value
 
-
-class PlayerFigure(go.Figure):
-    """A figure whose animation frames, buttons and slider stay plain dicts until serialised.
-
-    They are merged in by ``to_dict``, which ``st.plotly_chart``, ``plotly.io.to_json`` and
-    pickling all go through; ``frame_count`` says how many frames it plays.
-    """
-
-    def __init__(self, data=None, layout=None, raw_frames=(), raw_layout=None):
-        super().__init__(data=data, layout=layout, _validate=False)
-        self._raw_frames = list(raw_frames)
-        self._raw_layout = dict(raw_layout or {})
-
-    @property
-    def frame_count(self) -> int:
-        """How many animation frames the figure plays."""
-        return len(self._raw_frames)
-
-    def to_dict(self) -> dict:
-        """The figure as a plotly.js spec, with the animation frames, buttons and slider."""
-        spec = super().to_dict()
-        spec["layout"].update(self._raw_layout)
-        if self._raw_frames:
-            spec["frames"] = list(self._raw_frames)
-        return spec
-
-    def __reduce__(self):
-        static = super().to_dict()
-        return (PlayerFigure, (static["data"], static["layout"], self._raw_frames, self._raw_layout))
+# The last trace of a player: an invisible marker on each output cell, over the others, so that a
+# click on a cell selects it (plotly.js heatmaps cannot be selected) and names its step.
+OUTPUT_CELLS_TRACE = 8
+TITLE_LINE_CHARS = 80  # A step's written-out sum is wrapped at about this many characters a line.
 
 
 class _View(NamedTuple):
@@ -87,7 +62,7 @@ def conv_player_figure(
     decimals: int = 2,
     relu_label: str = "ReLU",
     language: str = "en",
-) -> PlayerFigure:
+) -> SpecFigure:
     """An animated player over the ``ConvStep`` frames of one filter.
 
     ``padded`` is the padded (Hp, Wp, C_in) input and ``pads`` its (top, bottom, left, right)
@@ -108,7 +83,7 @@ def conv_player_figure(
         if which
         else translate(N_("patch × kernel"), language)
     )
-    middle = dict(colorscale="RdBu_r", zmin=-spread, zmax=spread, title=middle_title)
+    middle = dict(colorscale=DIVERGING, zmin=-spread, zmax=spread, title=middle_title)
     output = frames[-1].partial_output[:, :, frames[-1].filter]
     return _player_figure(
         views,
@@ -121,7 +96,7 @@ def conv_player_figure(
         frame_ms,
         decimals,
         "0",
-        out_scale="RdBu_r",
+        out_scale=DIVERGING,
         language=language,
     )
 
@@ -133,7 +108,7 @@ def pool_player_figure(
     frame_ms: int = 500,
     decimals: int = 2,
     language: str = "en",
-) -> PlayerFigure:
+) -> SpecFigure:
     """An animated player over the ``PoolStep`` frames of one channel.
 
     ``padded`` is the (Hp, Wp) channel with NaN where "same" padding added cells. The middle
@@ -191,6 +166,7 @@ def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label:
         sums = f"Σ = {format_value(frame.channel_sums[0], decimals)}"
     else:
         sums = " + ".join(f"{format_value(s, decimals)} ({names[c]})" for c, s in enumerate(frame.channel_sums))
+        sums = _wrapped(sums, " + ")
     total = format_value(frame.pre_activation, decimals)
     if frame.activation == "relu":
         total += f" → {relu_label}: max(0, {total}) = <b>{format_value(frame.value, decimals)}</b>"
@@ -208,6 +184,21 @@ def _conv_view(frame, channel: int, names: list[str], decimals: int, relu_label:
         result=total,
     )
     return _View(frame.top, frame.left, kh, kw, frame.row, frame.col, products, text, title)
+
+
+def _wrapped(text: str, joint: str, width: int = TITLE_LINE_CHARS) -> str:
+    """``text`` with a line break after a ``joint`` wherever a line would pass ``width`` characters.
+
+    Plotly never wraps a title, so a long written-out sum (many channels) ran off the right edge.
+    """
+    lines, line = [], ""
+    for term in text.split(joint):
+        if line and len(line) + len(joint) + len(term) > width:
+            lines.append(line + joint.rstrip())
+            line = term
+        else:
+            line = f"{line}{joint}{term}" if line else term
+    return "<br>".join([*lines, line])
 
 
 def _pool_view(frame, decimals: int, language: str) -> _View:
@@ -247,7 +238,7 @@ def _player_figure(
     out_scale: str,
     zrange: tuple[float, float] | None = None,
     language: str = "en",
-) -> PlayerFigure:
+) -> SpecFigure:
     """Three panels (padded input with window | middle numbers | output filling in) + animation."""
     first = views[0]
     shapes = [padded.shape, (first.height, first.width), output.shape]
@@ -294,12 +285,15 @@ def _player_figure(
             lines(box_xy(first.row, first.col, 1, 1), CELL_COLOR, 4, translate(N_("current cell"), language)),
             **on_panel(2),
         ),
+        _cells_trace(output, decimals, language),
     ]
     axes = grid_axes(x_domains, shapes, titles=[left_title, middle["title"], out_title])
-    height = fit_height(x_domains, shapes, 90) + (90 if len(views) > 1 else 0)
+    title_lines = max(view.title.count("<br>") for view in views) + 1
+    height = fit_height(x_domains, shapes, 120) + (110 if len(views) > 1 else 0) + 20 * (title_lines - 1)
     layout = base_layout(first.title, height, axes)
+    layout["margin"].update(t=layout["margin"]["t"] + 20 * (title_lines - 1), b=60)  # b: ticks and axis titles
     if len(views) == 1:
-        return PlayerFigure(traces, layout)
+        return SpecFigure(traces, layout)
     frames = [
         dict(
             name=str(i),
@@ -314,7 +308,9 @@ def _player_figure(
         )
         for i, view in enumerate(views)
     ]
-    return PlayerFigure(traces, layout, frames, _player_controls(len(views), frame_ms, language))
+    controls = _player_controls(len(views), frame_ms, language)
+    controls["margin"]["t"] = layout["margin"]["t"]
+    return SpecFigure(traces, {**layout, **controls}, frames)
 
 
 def _player_controls(count: int, frame_ms: int, language: str = "en") -> dict:
@@ -332,7 +328,7 @@ def _player_controls(count: int, frame_ms: int, language: str = "en") -> dict:
                 xanchor="left",
                 yanchor="top",
                 showactive=False,
-                pad=dict(t=45, r=8),
+                pad=dict(t=70, r=8),
                 buttons=[
                     dict(label=translate(N_("▶ Play"), language), method="animate", args=[None, play]),
                     dict(label=translate(N_("❚❚ Pause"), language), method="animate", args=[[None], pause]),
@@ -346,7 +342,7 @@ def _player_controls(count: int, frame_ms: int, language: str = "en") -> dict:
                 len=0.8,
                 y=0,
                 yanchor="top",
-                pad=dict(t=35),
+                pad=dict(t=60),
                 currentvalue=dict(prefix=translate(N_("step "), language), font=dict(size=13)),
                 font=dict(size=1, color="rgba(0,0,0,0)"),
                 ticklen=0,
@@ -354,7 +350,26 @@ def _player_controls(count: int, frame_ms: int, language: str = "en") -> dict:
                 steps=[dict(label=str(i + 1), method="animate", args=[[str(i)], step_args]) for i in range(count)],
             )
         ],
-        margin=dict(l=30, r=10, t=50, b=110),
+        margin=dict(l=30, r=10, t=50, b=140),
+    )
+
+
+def _cells_trace(output: np.ndarray, decimals: int, language: str) -> dict:
+    """Transparent markers on the output cells' centres, for clicks; their hover gives the cell's value."""
+    rows, cols = np.indices(output.shape)
+    return dict(
+        type="scatter",
+        mode="markers",
+        x=cols.ravel().astype(np.int32),
+        y=rows.ravel().astype(np.int32),
+        marker=dict(size=14, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(opacity=1)),
+        unselected=dict(marker=dict(opacity=1)),
+        customdata=[format_value(v, decimals) for v in output.ravel().tolist()],
+        hovertemplate=translate(N_("out[%{y}, %{x}] = %{customdata}: click to open its step"), language)
+        + "<extra></extra>",
+        name=translate(N_("output cells"), language),
+        **on_panel(2),
     )
 
 

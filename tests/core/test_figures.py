@@ -8,13 +8,14 @@ import base64
 import pickle
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
 from cnn_core.figures.grids import feature_maps_figure, grid_figure, images_figure, padded_figure
-from cnn_core.figures.players import conv_player_figure, pool_player_figure
-from cnn_core.figures.spec import cell_text
+from cnn_core.figures.players import OUTPUT_CELLS_TRACE, conv_player_figure, pool_player_figure
+from cnn_core.figures.spec import cell_text, nice_ticks
 from cnn_core.ops.coverage import window_coverage
 from cnn_core.ops.formulas import format_value
 from cnn_core.ops.shapes import padding_amounts
@@ -239,3 +240,60 @@ def test_player_figure_survives_pickling_and_json():
 def test_bad_arrays_are_refused_with_their_shape():
     with pytest.raises(ValueError, match=r"values must be a non-empty 2-D array \(rows, columns\), got shape \(3,\)"):
         grid_figure(np.zeros(3))
+
+
+# Readable by everyone, and cheap to send (issues 14 and 18) ---------------------------------------
+
+
+def test_value_maps_have_colour_bars_on_a_colour_blind_safe_diverging_scale():
+    maps = np.random.default_rng(2).normal(size=(4, 4, 2))
+    spec = _spec(feature_maps_figure(maps, ["a", "b"]))
+    assert all(trace["showscale"] for trace in spec["data"])
+    assert spec["data"][0]["colorscale"] == plotly.colors.get_colorscale("PuOr_r")  # purple -, orange +
+    bars = [trace["colorbar"] for trace in spec["data"]]
+    assert bars[0]["x"] < spec["layout"]["xaxis2"]["domain"][0] < bars[1]["x"]  # each beside its panel
+    assert _spec(grid_figure(np.array([[6.0, 8.0], [3.0, 4.0]])))["data"][0]["showscale"]
+
+
+def test_photo_sized_maps_travel_as_byte_levels_with_a_colour_bar_in_real_values():
+    photo = np.linspace(0.0, 2.0, 148 * 148).reshape(148, 148)
+    spec = _spec(images_figure([photo, photo[::2, ::2]], ["map", "pooled"], zmin=0.0, zmax=2.0))
+    levels = _array(spec["data"][0]["z"])
+    assert spec["data"][0]["z"]["dtype"] == "u1" and levels.shape == (148, 148)
+    np.testing.assert_allclose(levels / 255 * 2.0, photo, atol=2.0 / 255)  # within half a level
+    assert (spec["data"][0]["zmin"], spec["data"][0]["zmax"]) == (0, 255)
+    assert [t["showscale"] for t in spec["data"]] == [False, True]  # one shared bar
+    bar = spec["data"][1]["colorbar"]
+    assert bar["ticktext"] == ["0", "0.5", "1", "1.5", "2"] and bar["tickvals"] == [0, 63.75, 127.5, 191.25, 255]
+    assert len(pio.to_json(images_figure([photo], ["map"]), validate=False)) < 40_000  # f8 would be 234 kB
+    own = _spec(images_figure([np.zeros((60, 90)), np.ones((60, 90))], ["a", "b"]))
+    assert [t["showscale"] for t in own["data"]] == [True, True]  # own ranges, own bars
+
+
+def test_the_player_plays_at_the_given_speed_and_has_clickable_output_cells():
+    image = np.arange(16.0).reshape(4, 4, 1)
+    frames = list(conv_steps(image, np.ones((2, 2, 1, 1))))
+    spec = _spec(conv_player_figure(frames, image, (0, 0, 0, 0), frame_ms=200))
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["args"][1]["frame"]["duration"] == 200
+    cells = spec["data"][OUTPUT_CELLS_TRACE]
+    assert cells["type"] == "scatter" and cells["xaxis"] == "x3" and cells is spec["data"][-1]
+    assert list(zip(_array(cells["y"]), _array(cells["x"])))[:4] == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    assert cells["customdata"][0] == format_value(frames[0].value)
+    assert spec["layout"]["xaxis"]["automargin"] is True  # axis titles pushed below the tick labels
+
+
+def test_a_long_written_out_sum_is_wrapped_into_lines():
+    rng = np.random.default_rng(3)
+    names = [f"channel {c + 1}" for c in range(8)]
+    frames = list(conv_steps(rng.normal(size=(3, 3, 8)), rng.normal(size=(3, 3, 8, 1))))
+    spec = _spec(conv_player_figure(frames, rng.normal(size=(3, 3, 8)), (0, 0, 0, 0), channel_names=names))
+    lines = spec["layout"]["title"]["text"].split("<br>")
+    assert len(lines) > 1 and all(len(line) <= 110 for line in lines)
+    assert spec["layout"]["margin"]["t"] >= 50 + 20 * (len(lines) - 1)
+
+
+def test_nice_ticks_are_round_numbers_inside_the_range():
+    assert nice_ticks(0.0, 2.37) == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert nice_ticks(-1.3, 1.3) == [-1.0, 0.0, 1.0]
+    assert nice_ticks(0.2, 0.2) == [0.2]
