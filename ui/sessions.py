@@ -208,25 +208,54 @@ def _drop_uploads(session_id: str) -> None:
 
 
 def _drop_state(session_id: str) -> None:
-    """Clear a gone session's state and collect, so what it held leaves the server's memory now.
+    """Clear a gone session's state and have Streamlit's store let go of it, so that what it held
+    leaves the server's memory now rather than when the next visitor connects.
 
-    Streamlit keeps a gone session's ``AppSession`` in its reconnect store until the store is
-    next written, and with it the session state: widget callbacks and the page globals they
-    close over, such as a decoded data set. ``benchmarks/server_memory.py`` found eight released
-    data sets (2.4 GB) still mapped after their visitors had left. The session is gone for good
-    (its reconnect window has passed), so its state is cleared here; a full collection then frees
-    the cycles (``_collect_thawed``).
+    Streamlit keeps a gone session's ``AppSession`` in its reconnect store (a ``TTLCache``) until
+    the store is next written, and with it the session state and the fragments: widget callbacks
+    and fragment functions, and the page globals they close over, such as a decoded data set.
+    ``benchmarks/server_memory.py`` found eight released data sets (2.4 GB) still mapped after
+    their visitors had left. The session is gone for good (its reconnect window has passed), so
+    its state and fragments are cleared here, and the store's expired entries are dropped on the
+    event loop's thread, the one that writes the store; a full collection then frees the cycles
+    (``_collect_thawed``).
     """
     from streamlit import runtime
 
-    if runtime.exists():
-        manager = getattr(runtime.get_instance(), "_session_mgr", None)
-        cache = getattr(getattr(manager, "_session_storage", None), "_cache", None)
-        data = getattr(cache, "_Cache__data", None)  # cachetools' dict: a read, not a write
-        info = data.get(session_id) if isinstance(data, dict) else None
-        state = getattr(getattr(info, "session", None), "session_state", None)
-        if state is not None:
-            state.clear()
+    if not runtime.exists():
+        return
+    instance = runtime.get_instance()
+    manager = getattr(instance, "_session_mgr", None)
+    cache = getattr(getattr(manager, "_session_storage", None), "_cache", None)
+    entries = getattr(cache, "_data", None)  # the store's dict: a read, not a write
+    info = entries.get(session_id) if isinstance(entries, dict) else None
+    session = getattr(info, "session", None)
+    if session is not None:
+        session.session_state.clear()
+        fragments = getattr(session, "_fragment_storage", None)
+        if fragments is not None:
+            fragments.clear()
+    if hasattr(cache, "expire"):
+        _on_event_loop(instance, cache.expire)
+
+
+def _on_event_loop(instance, function, timeout_s: float = 2.0) -> None:
+    """Run ``function`` on the Streamlit runtime's event loop thread and wait for it (bounded)."""
+    import concurrent.futures
+
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def call() -> None:
+        try:
+            done.set_result(function())
+        except Exception as exc:  # Reported to the waiting thread, which logs it.
+            done.set_exception(exc)
+
+    try:
+        instance._get_async_objs().eventloop.call_soon_threadsafe(call)
+        done.result(timeout_s)
+    except Exception:  # The runtime is stopping, or the call took too long: the next visitor reaps.
+        logging.getLogger(__name__).warning("could not drop expired sessions from Streamlit's store", exc_info=True)
 
 
 def _collect_thawed() -> None:
