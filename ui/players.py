@@ -139,12 +139,14 @@ def _tabs(key: str):
 
 def _speed(key: str) -> int:
     """The speed control of Play -> milliseconds a frame."""
+    # Labels made during the run: AppTest calls format_func after it, outside any session.
+    labels = {s: _("{seconds} s a frame", seconds=number(s, 1)) for s in SPEEDS}
     seconds = st.select_slider(
         _("Speed of Play"),
         SPEEDS,
         value=0.5,
         key=f"{key}_speed",
-        format_func=lambda s: _("{seconds} s a frame", seconds=number(s, 1)),
+        format_func=labels.get,
         help=_("How long each step stays on screen while playing."),
     )
     return int(seconds * 1000)
