@@ -5,8 +5,10 @@ to survive the 20x20 fit. Both come back to MNIST's look in three steps:
 
 1. thin the binary ink to a one-pixel skeleton (scikit-image's ``skeletonize``, Zhang's thinning
    on 2-D images; it keeps every loop that the ink still has, however thick the strokes are);
-2. redraw the skeleton with a round pen ``STROKE_WIDTH`` of the digit's longer side wide;
-3. fit into 20x20 and centre by mass in 28x28, as ``cnn_core.vision.digits`` does.
+2. cut the spurs that thinning grows at a thick stroke's blunt end or corner (a twig shorter than
+   the stroke is wide), which would turn the top of a thick 1 into a Y;
+3. redraw the skeleton with a round pen ``STROKE_WIDTH`` of the digit's longer side wide;
+4. fit into 20x20 and centre by mass in 28x28, as ``cnn_core.vision.digits`` does.
 
 scikit-image is a pure wheel beside OpenCV; OpenCV's own thinning lives in opencv-contrib, whose
 wheel replaces (and clashes with) the opencv-python-headless that the app installs.
@@ -42,6 +44,42 @@ def stroke_width(mask: np.ndarray) -> float:
     return float(mask.sum() / max(int(skeleton(mask).sum()), 1))
 
 
+def prune_spurs(bones: np.ndarray, length: float) -> np.ndarray:
+    """(h, w) bool skeleton -> the same without twigs of fewer than ``length`` pixels.
+
+    A twig runs from an end point to a junction (3 or more neighbours); the shortest go first,
+    and one is cut only while its junction still joins other branches.
+
+    >>> bones = np.zeros((12, 12), bool); bones[6, 1:11] = True; bones[3:6, 5] = True  # a line and a twig
+    >>> int(bones.sum()), int(prune_spurs(bones, 3).sum()), int(prune_spurs(bones, 2).sum())
+    (13, 11, 13)
+    """
+    bones = np.pad(np.asarray(bones, bool), 1)  # (h + 2, w + 2): every pixel has 8 neighbours
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+    def neighbours(y: int, x: int) -> list[tuple[int, int]]:
+        return [(y + dy, x + dx) for dy, dx in offsets if bones[y + dy, x + dx]]
+
+    twigs = []
+    for y, x in zip(*np.nonzero(bones)):
+        if len(neighbours(y, x)) == 1:
+            path, previous = [(y, x)], None
+            while len(path) <= length:
+                ahead = [p for p in neighbours(*path[-1]) if p != previous and p not in path]
+                if len(ahead) != 1 or len(neighbours(*ahead[0])) >= 3:
+                    break
+                previous = path[-1]
+                path.append(ahead[0])
+            ahead = [p for p in neighbours(*path[-1]) if p not in path]
+            if len(path) < length and len(ahead) == 1 and len(neighbours(*ahead[0])) >= 3:
+                twigs.append((path, ahead[0]))
+    for path, junction in sorted(twigs, key=lambda twig: len(twig[0])):
+        if len(neighbours(*junction)) >= 3 and all(bones[p] for p in path):
+            for p in path:
+                bones[p] = False
+    return bones[1:-1, 1:-1]
+
+
 def redraw_strokes(mask: np.ndarray, width_ratio: float = STROKE_WIDTH) -> np.ndarray:
     """(h, w) bool ink -> (h', w') bool: its skeleton drawn with a round pen of MNIST's width.
 
@@ -53,9 +91,11 @@ def redraw_strokes(mask: np.ndarray, width_ratio: float = STROKE_WIDTH) -> np.nd
 
     if not 0 < width_ratio < 0.5:
         raise ValueError(f"width_ratio must be in (0, 0.5), got {width_ratio}")
+    mask = np.asarray(mask, bool)
     bones = skeleton(mask)
     if not bones.any():
         raise ValueError("the mask holds no ink to redraw")
+    bones = prune_spurs(bones, mask.sum() / bones.sum())  # twigs shorter than the stroke's width
     ys, xs = np.nonzero(bones)
     span = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
     width = max(width_ratio * span / (1 - width_ratio), 1.0)
