@@ -30,10 +30,11 @@ PYCLUSTERING = "pyclustering==0.10.1.2"  # its sdist holds 250 handwritten digit
 
 
 def pen_digit(digit: np.ndarray, rng: np.random.Generator, elastic: bool = True) -> np.ndarray:
-    """An MNIST-style (28, 28) digit redrawn at 112x112 by another hand and pen.
+    """A square digit (MNIST's 28x28, or any other) redrawn at 112x112 by another hand and pen.
 
     Slant (shear up to 0.4), rotation (up to 15°), zoom and aspect (±15%), an elastic wobble, and
-    a pen from a thin fine-liner (erosion) to a thick marker (dilation up to 17 px).
+    a pen whose stroke is ``PEN_WIDTHS`` px wide whatever the source's was: from a fine-liner
+    to a thick marker (MNIST's own strokes are 10-11 px wide at this size).
     """
     import cv2
 
@@ -47,7 +48,43 @@ def pen_digit(digit: np.ndarray, rng: np.random.Generator, elastic: bool = True)
     big = cv2.warpAffine(big, matrix, (size, size), flags=cv2.INTER_LINEAR)
     if elastic and rng.random() < 0.6:
         big = _elastic(big, rng, alpha=rng.uniform(2, 6) * SCALE, sigma=3.0 * SCALE)
-    return _pen(big, int(rng.integers(-5, 18)))
+    return _pen(big, int(round(rng.uniform(*PEN_WIDTHS) - _width_of(big))))
+
+
+PEN_WIDTHS = (5.0, 28.0)  # px at 112x112: half of MNIST's stroke to 2.6 times it (the issue's marker)
+
+
+def _width_of(ink: np.ndarray) -> float:
+    from cnn_core.vision.strokes import stroke_width
+
+    return stroke_width(ink >= 128) if (ink >= 128).any() else 0.0
+
+
+def continental(ink: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
+    """A 1 with a flag (and sometimes a foot) or a 7 with a bar, as most writers outside the US write them.
+
+    MNIST's American writers seldom do, so a 1 with a flag read as 4 or 7. ``ink`` is 112x112.
+    """
+    import cv2
+
+    rows, cols = np.nonzero(ink >= 128)
+    if label not in (1, 7) or len(rows) == 0:
+        return ink
+    ink, width = ink.copy(), max(3, int(round(_width_of(ink))))
+    top, bottom = rows.min(), rows.max()
+    height = bottom - top
+    if label == 1:
+        x = int(cols[rows <= top + width].mean())
+        length, angle = rng.uniform(0.25, 0.45) * height, np.radians(rng.uniform(25, 60))
+        cv2.line(ink, (x, int(top)), (int(x - length * np.cos(angle)), int(top + length * np.sin(angle))), 255, width)
+        if rng.random() < 0.3:
+            x = int(cols[rows >= bottom - width].mean())
+            cv2.line(ink, (int(x - 0.25 * height), int(bottom)), (int(x + 0.25 * height), int(bottom)), 255, width)
+    else:
+        y = int(top + rng.uniform(0.45, 0.6) * height)
+        x = int(cols[np.abs(rows - y) <= width].mean())
+        cv2.line(ink, (int(x - 0.2 * height), y), (int(x + 0.2 * height), y), 255, width)
+    return ink
 
 
 def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float) -> np.ndarray:
