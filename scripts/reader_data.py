@@ -82,7 +82,7 @@ def continental(ink: np.ndarray, label: int, rng: np.random.Generator) -> np.nda
             cv2.line(ink, (int(x - 0.25 * height), int(bottom)), (int(x + 0.25 * height), int(bottom)), 255, width)
     else:
         y = int(top + rng.uniform(0.45, 0.6) * height)
-        x = int(cols[np.abs(rows - y) <= width].mean())
+        x = int(cols[np.argsort(np.abs(rows - y))[:width]].mean())  # the ink nearest that height
         cv2.line(ink, (int(x - 0.2 * height), y), (int(x + 0.2 * height), y), 255, width)
     return ink
 
