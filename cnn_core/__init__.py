@@ -10,7 +10,7 @@ below; it loads its module on first use (PEP 562), so ``import cnn_core`` stays 
 
 The subpackages are the engine's parts: ``ops`` (shapes, ops, the output layer's numbers,
 steps, receptive fields, kernels, the text of formulas, exercises on their arithmetic) <- ``figures`` (grids, players, pictures,
-charts); ``vision`` (images, augmentation, digits); ``data`` (MNIST, zips, folders, the
+charts); ``vision`` (images, augmentation, digits, strokes, the reader); ``data`` (MNIST, zips, folders, the
 download) <- ``learning`` (models, their layer list and Keras code, the input pipeline,
 training, progress, runs, evaluation, the summary, activations, Grad-CAM, filter patterns, any
 cell explained). Modules inside them may move; the names below stay.
@@ -67,7 +67,7 @@ _EXPORTS = {
     "exercise_from_token": "ops.exercises",
     "Exercise": "ops.exercises",
     "EXERCISE_KINDS": "ops.exercises",
-    # vision: images, augmentation, digits
+    # vision: images, augmentation, digits, the reader
     "load_image": "vision.images",
     "load_sample_photo": "vision.images",
     "resize": "vision.images",
@@ -90,6 +90,11 @@ _EXPORTS = {
     "DigitRow": "vision.digits",
     "NoDigitError": "vision.ink",
     "synthetic_snapshot": "vision.snapshots",
+    "read_digit": "vision.reader",
+    "read_digits": "vision.reader",
+    "DigitReading": "vision.reader",
+    "RowReading": "vision.reader",
+    "DEFAULT_MODEL": "vision.reader",
     # data: MNIST, zips, folders, the download
     "load_mnist": "data.mnist",
     "subset": "data.mnist",

@@ -32,6 +32,7 @@ SOURCES = ("app.py", "pages/*.py", "ui/*.py", "cnn_core/**/*.py", "cnn_core/*.py
 
 # Domain -> the files whose templates it holds; a file not named here is in "app".
 DOMAINS = {
+    "reader": ("cnn_core/vision/reader.py", "cnn_core/vision/strokes.py"),
     "concepts": (
         "pages/convolution.py",
         "pages/padding.py",
