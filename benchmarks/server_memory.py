@@ -73,6 +73,9 @@ from pathlib import Path
 
 from protocol_client import StreamlitClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.server import stop_server
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, PAGE_URL = "Train on image folders", "folder_training"
 MB = 1024 * 1024
@@ -135,15 +138,6 @@ def launch(app_dir: Path, tmp: Path, ttl: float, env: dict, log: Path) -> tuple[
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"the server did not come up; see {log}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def status_kb(pid: int) -> dict[str, int]:
@@ -547,7 +541,7 @@ def main() -> None:
             sampler.stop()
             report(sampler, notes, tmp, process.pid, load_before, load_after)
         finally:
-            stop(process)
+            stop_server(process)
         if args.csv:
             with args.csv.open("w", newline="") as out:
                 writer = csv.writer(out)
