@@ -39,7 +39,8 @@ def visitor(browser, url: str, subset: int, epochs: int):
 
 def queued_text(tab) -> str:
     alert = tab.locator('[data-testid="stAlertContentInfo"]').filter(has_text=QUEUED)
-    return alert.first.inner_text() if alert.count() else ""
+    # all_inner_texts does not wait: the alert may leave between a count and a read
+    return "\n".join(alert.all_inner_texts())
 
 
 def wait_until(condition, timeout_s: float, what: str) -> float:
