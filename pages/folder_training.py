@@ -18,6 +18,7 @@ from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
 from ui import epochs as epochs_ui
+from ui import settings as kept_settings
 from ui import state
 from ui import training as training_ui
 from ui.i18n import N_, _, error_text, language, ngettext, number
@@ -247,6 +248,11 @@ def reroll_peek() -> None:
     st.session_state.folder_peek_seed = int(np.random.default_rng().integers(100_000))
 
 
+# The settings are this visitor's own run: kept for the session (not in the URL) when they leave.
+kept_settings.session_settings(
+    *("folder_source", "folder_max_per_class", "folder_validation_split", "folder_path", "folder_augment"),
+    *("folder_dropout", "folder_epochs", "folder_batch", "folder_lr"),
+)
 st.title(_("Train on image folders"))
 st.markdown(
     _(

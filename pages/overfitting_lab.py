@@ -15,6 +15,7 @@ from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import MAX_EPOCHS, TrainingSettings
 from cnn_core.vision import augment, augment_code
 from ui import epochs as epochs_ui
+from ui import settings as kept_settings
 from ui import state
 from ui import training as training_ui
 from ui.i18n import N_, _, error_text, language, number
@@ -230,6 +231,8 @@ def live(epochs: int) -> None:
     draw(epochs)
 
 
+# The settings are this visitor's own runs: kept for the session (not in the URL) when they leave.
+kept_settings.session_settings("lab_epochs", "lab_batch", "lab_lr")
 st.title(_("Overfitting lab"))
 st.markdown(
     _(

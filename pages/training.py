@@ -9,6 +9,7 @@ from cnn_core.learning import settings as training
 from cnn_core.learning.models import build_convnet
 from cnn_core.learning.runs import TrainingRun
 from ui import epochs as epochs_ui
+from ui import settings as kept_settings
 from ui import state
 from ui import training as training_ui
 from ui.i18n import N_, _, error_text, ngettext, number, percent
@@ -18,6 +19,11 @@ RUN_KEY = state.MNIST_RUN
 CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_SHARE = 0.1
 SEED_FILTERS = (32, 64, 64, 128)
+MNIST_SETTINGS = (
+    *("mnist_data", "mnist_subset", "mnist_epochs", "mnist_optimizer", "mnist_learning_rate", "mnist_batch"),
+    *("mnist_blocks", "mnist_kernel", "mnist_pooling", "mnist_dense", "mnist_dropout"),
+    *(f"mnist_filters_{i}" for i in range(len(SEED_FILTERS))),
+)
 PROBES = (3, 2, 1, 18)  # test digits a 0, 1, 2 and 3, watched epoch by epoch
 ALL_DIGITS, A_SUBSET = N_("All 60,000 training digits"), N_("A subset (quicker)")
 NOTE_ACCURACY = 0.98  # The note's own run: "98% 정도 정확도 기록함" (about 98%).
@@ -39,6 +45,8 @@ def probe_names(probes, digits) -> list[str]:
     return [_("a {digit} (test digit {index})", digit=d, index=i) for i, d in zip(probes, digits)]
 
 
+# The settings below are this visitor's own run: kept for the session (not in the URL) when they leave.
+kept_settings.session_settings(*MNIST_SETTINGS)
 st.title(_("Train on MNIST"))
 st.markdown(
     _(
@@ -65,6 +73,7 @@ with left:
         [ALL_DIGITS, A_SUBSET],
         format_func={ALL_DIGITS: _(ALL_DIGITS), A_SUBSET: _(A_SUBSET)}.get,
         horizontal=True,
+        key="mnist_data",
     )
     size = len(x_train)
     if data_choice == A_SUBSET:
@@ -72,6 +81,7 @@ with left:
             _("Subset size (digits)"),
             value=6000,
             step=1000,
+            key="mnist_subset",
             help=_(
                 "The first N of the {count} training digits: 1 to {count}.",
                 count=number(len(x_train)),
@@ -92,15 +102,20 @@ with left:
     except ValueError as exc:
         problems.append(_("Training data: {error}.", error=error_text(exc)))
         st.error(problems[-1])
-    epochs = st.number_input(_("Epochs"), value=5, step=1, help=_("1 to {maximum}", maximum=training.MAX_EPOCHS))
+    epochs = st.number_input(
+        _("Epochs"), value=5, step=1, key="mnist_epochs", help=_("1 to {maximum}", maximum=training.MAX_EPOCHS)
+    )
     epochs_place = st.empty()
 with right:
-    optimizer = st.selectbox(_("Optimizer"), training.OPTIMIZERS, help=_("The seed uses rmsprop."))
+    optimizer = st.selectbox(
+        _("Optimizer"), training.OPTIMIZERS, key="mnist_optimizer", help=_("The seed uses rmsprop.")
+    )
     learning_rate = st.number_input(
         _("Learning rate"),
         value=0.001,
         step=0.0005,
         format="%.5f",
+        key="mnist_learning_rate",
         help=_(
             "{low:g} to {high:g}. Keras's defaults: {rmsprop:g} for RMSprop and Adam, {sgd:g} for SGD.",
             low=low_rate,
@@ -110,7 +125,7 @@ with right:
         ),
     )
     rate_place = st.empty()
-    batch_size = st.select_slider(_("Batch size"), [16, 32, 64, 128, 256, 512], value=64)
+    batch_size = st.select_slider(_("Batch size"), [16, 32, 64, 128, 256, 512], value=64, key="mnist_batch")
 
 setting_errors = training.setting_problems(int(epochs), batch_size, optimizer, float(learning_rate))
 for field, place in (("epochs", epochs_place), ("learning_rate", rate_place)):
@@ -125,23 +140,24 @@ st.header(_("2. Architecture"))
 st.caption(_("The defaults are the seed's model: Conv 32 - Pool - Conv 64 - Pool - Conv 64 - Dense 64 - Dense 10."))
 POOLING_NAMES = {"max": N_("max"), "average": N_("average"), "none": N_("none")}
 a, b, c, d = st.columns(4)
-blocks = a.slider(_("Conv blocks"), 1, 4, 3)
-kernel_size = b.select_slider(_("Kernel size"), [2, 3, 4, 5, 7], value=3)
+blocks = a.slider(_("Conv blocks"), 1, 4, 3, key="mnist_blocks")
+kernel_size = b.select_slider(_("Kernel size"), [2, 3, 4, 5, 7], value=3, key="mnist_kernel")
 pooling = c.radio(
     _("Pooling (2x2, between blocks)"),
     list(POOLING_NAMES),
     format_func={mode: _(name) for mode, name in POOLING_NAMES.items()}.get,
     horizontal=True,
+    key="mnist_pooling",
 )
-dense_units = d.select_slider(_("Dense units"), [16, 32, 64, 128, 256], value=64)
+dense_units = d.select_slider(_("Dense units"), [16, 32, 64, 128, 256], value=64, key="mnist_dense")
 filter_columns = st.columns(4)
 filters = tuple(
     filter_columns[i].select_slider(
-        _("Filters, block {block}", block=i + 1), [8, 16, 32, 64, 128], value=SEED_FILTERS[i]
+        _("Filters, block {block}", block=i + 1), [8, 16, 32, 64, 128], value=SEED_FILTERS[i], key=f"mnist_filters_{i}"
     )
     for i in range(blocks)
 )
-dropout = st.slider(_("Dropout after Flatten"), 0.0, 0.8, 0.0, step=0.05)
+dropout = st.slider(_("Dropout after Flatten"), 0.0, 0.8, 0.0, step=0.05, key="mnist_dropout")
 architecture = {
     "filters": filters,
     "kernel_size": kernel_size,

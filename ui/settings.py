@@ -194,6 +194,23 @@ def checkbox(label: str, *, key: str, value: bool = False, where=st, **kwargs) -
     return _kept_widget(key, value, make, lambda raw: decode(texts.get(raw, raw)), lambda v: "1" if v else "0")
 
 
+def session_settings(*keys: str) -> None:
+    """Keep the widgets under ``keys`` for the session only, not in the URL: call it at the top of a
+    page, before they are drawn (the training pages, whose settings are a visitor's own run).
+
+    At the start of a run Streamlit still holds the values of the widgets the last run drew, the
+    change that caused this run included; those are kept. A widget it no longer holds (the visitor
+    was on another page) is given its kept value before it is drawn. Only widgets whose value
+    ``st.session_state`` may set belong here: not buttons, uploaders or data editors.
+    """
+    kept = _kept()
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]
+
+
 def keep_value(key: str, value) -> None:
     """Keep ``value`` for the session under ``key`` (None forgets it): for what no widget can be set
     to again, such as a decoded upload."""
