@@ -10,9 +10,10 @@ from cnn_core.learning import activations, gradcam, patterns
 from cnn_core.learning.evaluation import class_probabilities
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.vision import images
+from cnn_core.vision.reader import read_digit
 from ui import epochs as epochs_ui
 from ui import state
-from ui.i18n import N_, _, error_text, ngettext, number, percent
+from ui.i18n import N_, _, error_text, language, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 from ui.uploads import image_upload, show_error
 
@@ -97,7 +98,7 @@ def seed_cat_sparsity() -> list:
     return activations.activation_sparsity(activations.layer_activations(model, cat))
 
 
-def input_picture(source: str, grey_model: bool):
+def input_picture(source: str, grey_model: bool, digit_model: bool):
     """The chosen picture as uint8 (H, W) or (H, W, 3), or None with a message shown."""
     if source == "MNIST test digit":
         x_test, y_test = mnist()[1]
@@ -118,11 +119,30 @@ def input_picture(source: str, grey_model: bool):
                 st.error(_("Could not use the camera picture: {reason}", reason=error_text(exc)))
     if picture is None:
         st.info(_("Upload a picture to continue.") if source == "Upload a picture" else _("Take a photo to continue."))
+    elif digit_model:
+        st.caption(
+            _(
+                "A photo is prepared as on Read my digit: ink found and made white on black, fitted into "
+                "20x20 and centred by its mass in 28x28."
+            )
+        )
     elif grey_model and st.checkbox(
         _("Invert (MNIST digits are white on black)"), value=True, key="activations_invert"
     ):
         picture = 255 - picture
     return picture
+
+
+def digit_input(picture: np.ndarray, model) -> np.ndarray | None:
+    """A photo prepared by ``read_digit`` as (28, 28, 1), saying first when it is not a sure digit; None without ink."""
+    reading = read_digit(picture, model)
+    reason = reading.reason_text(language())
+    if not reading.prepared.any():  # No ink at all: nothing to show the model.
+        st.warning(_("**No digit found.** {reason}", reason=reason))
+        return None
+    if not reading.confident:  # The reason opens with the verdict: not a digit, or not sure.
+        (st.warning if reading.digit is None else st.info)(reason)
+    return reading.prepared[..., None]
 
 
 def labelled(picture: np.ndarray, cell: tuple[int, int], channels: int) -> np.ndarray:
@@ -207,6 +227,8 @@ elif kind == "shipped" and (epochs := epochs_ui.shipped_epochs(name)):
         model = epochs_ui.shipped_model_at_epoch(name, epoch, model)
 else:
     left.caption(_("This model comes without its epoch history: the page shows its final weights only."))
+# Models of MNIST's digits read a photo through read_digit; the others (cats and dogs, folders) take it as it is.
+digit_model = kind == "shipped" or (kind == "session" and state.session_models()[name].task == "mnist")
 # Blank maps mean "no feature here" only for a model that learned features.
 trained = kind != "seed" and epoch != 0
 grey_model = input_shape[-1] == 1
@@ -221,11 +243,18 @@ with right:
         horizontal=True,
         key=f"activations_source_{kind}",
     )
-    picture = input_picture(source, grey_model)
+    photo = digit_model and source in ("Upload a picture", "Camera")
+    picture = input_picture(source, grey_model, photo)
 if picture is None:
     st.stop()
 try:
-    x = images.prepare_image(picture, input_shape)  # (H, W, C) in [0, 1]
+    x = digit_input(picture, model) if photo else images.prepare_image(picture, input_shape)  # (H, W, C) in [0, 1]
+except ValueError as exc:
+    show_error(exc)
+    st.stop()
+if x is None:
+    st.stop()
+try:
     maps = activations.layer_activations(model, x)
     probabilities = class_probabilities(model, x)
 except ValueError as exc:

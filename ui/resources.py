@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.i18n import N_
+from cnn_core.vision.reader import DEFAULT_MODEL
 from ui.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,9 @@ SHIPPED_MODELS = {
     "mnist_convnet": N_("MNIST convnet (seed recipe, shipped)"),
     "mnist_convnet_augmented": N_("MNIST convnet with augmentation (shipped)"),
 }
+# cnn_core.DEFAULT_MODEL's file, kept out of SHIPPED_MODELS: its eleventh class ("not a digit")
+# fits only the page that reads digits, not the pages that list every shipped MNIST model.
+DIGIT_READER_FILE = Path(DEFAULT_MODEL).name
 
 
 def mnist():
@@ -49,6 +53,21 @@ def _shipped_model(name: str):
     import keras
 
     model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
+    freeze_long_lived_objects()
+    return model
+
+
+def digit_reader():
+    """The default model of ``cnn_core.read_digit`` (``cnn_core.DEFAULT_MODEL``), shared read-only."""
+    with st.spinner(_("Loading the model (TensorFlow starts on first use)...")):
+        return _digit_reader(str(MODELS_DIR / DIGIT_READER_FILE))
+
+
+@st.cache_resource(show_spinner=False)
+def _digit_reader(path: str):
+    import keras
+
+    model = keras.models.load_model(path, compile=False)
     freeze_long_lived_objects()
     return model
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.data.mnist import load_mnist
 from cnn_core.learning.activations import layer_activations
 from cnn_core.learning.models import build_convnet
-from cnn_core.vision.images import load_sample_photo, prepare_image
+from cnn_core.vision.images import load_image, load_sample_photo, prepare_image
 from tests.support.apptest import page_test
 from ui import resources, state
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, shipped_model
@@ -277,3 +277,58 @@ def test_grids_keep_at_most_16_labelled_maps_per_row_and_open_the_zoom():
     at.button(key="activations_zoom_conv2d_2").click().run()
     assert_clean(at)
     assert at.number_input(key="activations_dialog_channel_conv2d_2").max == 63
+
+
+def uploaded(at: AppTest, picture: np.ndarray) -> AppTest:
+    """``at`` with ``picture`` uploaded as a PNG for the grey (MNIST) model."""
+    at.radio(key="activations_source_grey").set_value("Upload a picture").run()
+    return at.file_uploader(key="activations_upload").set_value(("photo.png", png_bytes(picture), "image/png")).run()
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="models/mnist_convnet.keras is not shipped in this checkout")
+def test_a_photo_for_the_mnist_model_is_prepared_by_read_digit():
+    from cnn_core import read_digit
+    from cnn_core.vision.snapshots import synthetic_snapshot
+
+    _, (x_test, y_test) = load_mnist()
+    snapshot = synthetic_snapshot(x_test[1], rng=1)  # dark ink on lit paper, 320x240
+    at = uploaded(run_page(), snapshot)
+    assert_clean(at)
+    assert not at.checkbox  # no "invert": the reader finds the ink whatever its polarity
+    decoded = load_image(png_bytes(snapshot), mode="RGB", max_side=512)  # the upload as the page decodes it
+    reference = read_digit(decoded, shipped_model("mnist_convnet"))
+    assert reference.confident and not at.warning and not at.info[1:]  # only the "no uploaded models" note
+    assert at.metric[0].value == str(reference.digit) == str(y_test[1])
+    # The maps are those of what the reader prepared, not of the photo shrunk to 28x28.
+    channel = dict(layer_activations(shipped_model("mnist_convnet"), reference.prepared[..., None]))["conv2d_1"][..., 0]
+    assert f"max **{channel.max():.4g}**" in " ".join(m.value for m in at.markdown)
+
+
+def test_an_unsure_reading_says_so_with_the_reason_in_english_and_korean():
+    from cnn_core import read_digit
+    from cnn_core.learning.models import build_mnist_convnet
+    from cnn_core.vision.snapshots import synthetic_snapshot
+
+    _, (x_test, _y) = load_mnist()
+    untrained = SessionModel("my net", build_mnist_convnet(), "mnist", [str(i) for i in range(10)], (28, 28, 1))
+    snapshot = synthetic_snapshot(x_test[2], rng=2)
+    reference = read_digit(load_image(png_bytes(snapshot), mode="RGB", max_side=512), untrained.model)
+    assert reference.digit is not None and not reference.confident  # random weights: about 10% each
+    for lang in ("en", "ko"):
+        at = page_test("activations", timeout=120)
+        at.session_state[state.SESSION_MODELS] = {"my net": untrained}
+        at.query_params["lang"] = lang
+        at.run()
+        at.selectbox(key="activations_model").set_value("my net (trained this session)").run()
+        at = uploaded(at, snapshot)
+        assert not at.exception and not at.error
+        assert reference.reason_text(lang) in [info.value for info in at.info], lang
+        assert grid_titles(at)  # the maps still follow, of what the model saw
+
+
+def test_a_blank_photo_for_the_mnist_model_says_no_digit_was_found():
+    blank = np.full((120, 160, 3), 220, np.uint8)
+    at = uploaded(run_page(), blank)
+    assert not at.exception and not at.error
+    assert next(w.value for w in at.warning).startswith("**No digit found.** The picture is almost uniform")
+    assert not grid_titles(at)

@@ -1,23 +1,35 @@
-"""The "Read my digit" page, driven through AppTest: camera, upload, sample, models, live mode."""
+"""The "Read my digit" page, driven through AppTest: camera, upload, sample, models, live mode,
+and what it says of a picture that is not a digit, checked against ``read_digit`` itself."""
 
 from __future__ import annotations
 
+import base64
 import importlib.machinery
+import io
+import json
 import sys
 import types
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from cnn_core import read_digit
 from cnn_core.data.mnist import load_mnist
+from cnn_core.i18n import translate
 from cnn_core.learning.models import build_mnist_convnet
+from cnn_core.vision.images import load_image
 from cnn_core.vision.snapshots import synthetic_snapshot
 from tests.support.apptest import page_test
+from tests.support.languages import has_hangul, untranslated, visible_texts
 from ui.state import SessionModel
 
 pytestmark = pytest.mark.slow
+
+READER = 'Digit reader (default, knows "not a digit")'
+SEED = "MNIST convnet (seed recipe, shipped)"
 
 
 @pytest.fixture(scope="module")
@@ -32,28 +44,116 @@ def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
     return encoded.tobytes()
 
 
-def page() -> AppTest:
-    at = page_test("digits")
+def png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def smiley() -> np.ndarray:
+    """A smiley in dark ink on lit paper, 320x240 RGB: a face, two eyes and a smile."""
+    paper = np.full((240, 320, 3), 225, np.uint8)
+    cv2.circle(paper, (160, 120), 80, (30, 30, 30), 6)
+    for eye in (130, 190):
+        cv2.circle(paper, (eye, 95), 10, (30, 30, 30), -1)
+    cv2.ellipse(paper, (160, 130), (45, 35), 0, 20, 160, (30, 30, 30), 6)
+    return paper
+
+
+def page(timeout: float = 60, session_models: dict | None = None, lang: str | None = None) -> AppTest:
+    at = page_test("digits", timeout=timeout)
+    if session_models:
+        at.session_state["session_models"] = session_models
+    if lang:
+        at.query_params["lang"] = lang
     at.run()
     assert not at.exception
     return at
+
+
+def chart_probabilities(at: AppTest, key: str = "digit_probabilities") -> np.ndarray:
+    """The bar heights of the probability chart with ``key``, as plotly.js receives them."""
+    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
+    assert len(charts) == 1, f"no single chart with key {key!r}"
+    y = json.loads(charts[0].proto.spec)["data"][0]["y"]
+    if isinstance(y, dict):  # plotly's base64 typed array
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"])).astype(float)
+    return np.array(y, dtype=float)
+
+
+def captions(at: AppTest) -> list[str]:
+    return [caption for image in at.get("image") for caption in image.captions]
 
 
 def readings(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_camera_snapshot_is_read_with_the_augmented_model_by_default(mnist_test):
+def test_camera_snapshot_is_read_with_the_digit_reader_by_default(mnist_test):
     x_test, y_test = mnist_test
     at = page()
-    assert at.selectbox[0].value == "MNIST convnet with augmentation (shipped)"
+    assert at.selectbox[0].value == READER
     assert "Live video" not in at.radio[0].options  # no streamlit-webrtc or TURN server here
-    at.camera_input[0].set_value(("shot.jpg", jpeg(synthetic_snapshot(x_test[0], rng=0)), "image/jpeg")).run()
+    shot = jpeg(synthetic_snapshot(x_test[0], rng=0))
+    at.camera_input[0].set_value(("shot.jpg", shot, "image/jpeg")).run()
+    assert not at.exception and not at.error and not at.warning and not at.info
+    assert readings(at) == {"The model reads": str(y_test[0])}
+    reference = read_digit(load_image(shot, mode="RGB", max_side=1024))  # the default model, read directly
+    assert reference.confident and reference.digit == y_test[0]
+    np.testing.assert_allclose(chart_probabilities(at), reference.probabilities, atol=1e-5)
+    assert readings(at) and at.metric[0].delta == f"{max(reference.probabilities):.0%} sure"
+    shown = captions(at)
+    assert shown[0] == "Grayscale, denoised"
+    assert "what the model sees" in shown[-1] or shown[-1] == "Strokes redrawn at MNIST's width: what the model read"
+
+
+def test_a_smiley_is_not_a_digit_and_the_page_shows_why_and_what_the_model_saw():
+    at = page()
+    at.radio[0].set_value("Upload a photo").run()
+    at.file_uploader[0].set_value(("smiley.png", png(smiley()), "image/png")).run()
     assert not at.exception and not at.error
-    assert readings(at)["The model reads"] == str(y_test[0])
-    assert len(at.get("plotly_chart")) == 1
-    captions = [caption for image in at.get("image") for caption in image.captions]
-    assert captions[0] == "Grayscale, denoised" and "what the model sees" in captions[-1]
+    reference = read_digit(smiley())
+    assert reference.digit is None and not reference.confident  # the reader's own answer
+    assert [w.value for w in at.warning] == [reference.reason]
+    assert 'to "not a digit"' in reference.reason
+    assert not at.metric  # no bare confident number
+    assert "What the model saw" in captions(at)
+    np.testing.assert_allclose(chart_probabilities(at), reference.probabilities, atol=1e-5)
+
+
+def test_a_smiley_is_not_a_digit_in_korean_too():
+    at = page(lang="ko")
+    at.radio(key="digit_source").set_value("Upload a photo").run()
+    at.file_uploader(key="digit_upload").set_value(("smiley.png", png(smiley()), "image/png")).run()
+    assert not at.exception and not at.error
+    reason = read_digit(smiley()).reason_text("ko")
+    assert has_hangul([reason]) and reason != read_digit(smiley()).reason
+    assert [w.value for w in at.warning] == [reason]
+    assert translate("What the model saw", "ko") in captions(at)
+    english = [f"{found!r} in {text[:90]!r}" for text in visible_texts(at) if (found := untranslated(text))]
+    assert not english, "English on the Korean page:\n" + "\n".join(english)
+
+
+def test_a_ten_class_model_can_only_be_not_sure(mnist_test):
+    x_test, _y_test = mnist_test
+    untrained = SessionModel("my net", build_mnist_convnet(), "mnist", [str(i) for i in range(10)], (28, 28, 1))
+    at = page(session_models={"my net": untrained})
+    at.selectbox[0].set_value("my net (trained in this session)").run()
+    shot = jpeg(synthetic_snapshot(x_test[2], rng=2))
+    at.camera_input[0].set_value(("shot.jpg", shot, "image/jpeg")).run()
+    assert not at.exception and not at.error and not at.metric
+    reference = read_digit(load_image(shot, mode="RGB", max_side=1024), untrained.model)
+    assert reference.digit is not None and not reference.confident  # random weights: about 10% each
+    assert [i.value for i in at.info] == [reference.reason]
+    assert reference.reason.startswith(f"Not sure: {reference.digit} is the likeliest at only ")
+    assert "What the model saw" in captions(at)
+    np.testing.assert_allclose(chart_probabilities(at), reference.probabilities, atol=1e-5)
+    for lang in ("ko",):
+        korean = page(session_models={"my net": untrained}, lang=lang)
+        korean.selectbox[0].set_value("my net (trained in this session)").run()
+        korean.camera_input[0].set_value(("shot.jpg", shot, "image/jpeg")).run()
+        reason = reference.reason_text(lang)
+        assert [i.value for i in korean.info] == [reason]
 
 
 def test_camera_snapshot_of_blank_paper_says_there_is_no_digit():
@@ -91,22 +191,31 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(mnist_test):
     assert readings(at)["The model reads"] == str(y_test[1])  # downscaled on upload, then read
 
 
-def test_model_choice_offers_the_seed_model_and_this_sessions_mnist_models(mnist_test):
-
-    _x_test, _ = mnist_test
-    at = page_test("digits")
+def test_model_choice_offers_the_shipped_models_and_this_sessions_mnist_models(mnist_test):
+    x_test, _y_test = mnist_test
     untrained = SessionModel("my net", build_mnist_convnet(), "mnist", [str(i) for i in range(10)], (28, 28, 1))
     folder = SessionModel("pets", object(), "folder", ["cat", "dog"], (150, 150, 3))
-    at.session_state["session_models"] = {"my net": untrained, "pets": folder}
-    at.run()
-    options = at.selectbox[0].options
-    assert "MNIST convnet (seed recipe, shipped)" in options
-    assert "my net (trained in this session)" in options
-    assert not any("pets" in option for option in options)  # a cats-vs-dogs model cannot read digits
+    at = page(session_models={"my net": untrained, "pets": folder})
+    models = {
+        READER: None,  # read_digit's default
+        "MNIST convnet with augmentation (shipped)": "models/mnist_convnet_augmented.keras",
+        SEED: "models/mnist_convnet.keras",
+        "my net (trained in this session)": untrained.model,
+    }
+    assert at.selectbox[0].options == list(models)  # a cats-vs-dogs model cannot read digits
+    at.session_state["digit_sample"] = 5
     at.radio[0].set_value("Sample snapshot").run()
-    for option in ("MNIST convnet (seed recipe, shipped)", "my net (trained in this session)"):
+    snapshot = synthetic_snapshot(x_test[5], rng=5)  # what the page shows for sample #5
+    for option, model in models.items():
         at.selectbox[0].set_value(option).run()
-        assert not at.exception and "The model reads" in readings(at)
+        assert not at.exception and not at.error
+        reference = read_digit(snapshot, model)
+        if reference.confident:
+            assert readings(at) == {"The model reads": str(reference.digit)}, option
+        else:
+            assert not at.metric and [a.value for a in (*at.warning, *at.info)] == [reference.reason], option
+        np.testing.assert_allclose(chart_probabilities(at), reference.probabilities, atol=1e-5)
+    assert read_digit(snapshot).confident and not read_digit(snapshot, untrained.model).confident  # both branches ran
 
 
 def test_sample_snapshot_is_read_and_a_new_one_can_be_drawn():
@@ -127,7 +236,7 @@ def test_drawing_pad_renders_without_error():
 
 def test_live_video_appears_only_with_streamlit_webrtc_and_a_turn_server(monkeypatch, mnist_test):
     """A stand-in streamlit_webrtc records what the page asks of it; its frame callback must read digits."""
-    x_test, _y_test = mnist_test
+    x_test, y_test = mnist_test
     calls = {}
     webrtc = types.ModuleType("streamlit_webrtc")
     webrtc.__spec__ = importlib.machinery.ModuleSpec("streamlit_webrtc", None)
@@ -168,3 +277,12 @@ def test_live_video_appears_only_with_streamlit_webrtc_and_a_turn_server(monkeyp
     assert out.shape == snapshot.shape and not np.array_equal(out, snapshot)  # the answer is written on it
     blank = synthetic_snapshot(np.zeros((28, 28), np.uint8), rng=1)
     assert calls["video_frame_callback"](Frame(blank)).image.shape == blank.shape  # no digit: no exception
+
+    # What is written: the digits read with confidence, "?" for a reading that is not.
+    written = []
+    put_text = cv2.putText
+    monkeypatch.setattr(cv2, "putText", lambda image, text, *args: written.append(text) or put_text(image, text, *args))
+    for picture in (snapshot, smiley(), blank):
+        calls["video_frame_callback"](Frame(picture))
+    assert written == [str(y_test[0]), "?", "no digit"]
+    assert read_digit(smiley()).digit is None  # the "?" of a picture that holds no digit
