@@ -34,6 +34,7 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 OUTPUT = MODELS_DIR / "mnist_convnet_augmented.keras"
 SEED_MODEL = MODELS_DIR / "mnist_convnet.keras"
 SNAPSHOTS = 1000
+PROBE_DIGITS = (3, 2, 1, 18, 4, 8, 11, 0)  # test digits a 0, 1, ... 7, as scripts/train_mnist.py watches
 
 
 AUGMENTATION = dict(
@@ -47,7 +48,11 @@ AUGMENTATION = dict(
 
 
 def train(epochs: int = EPOCHS, seed: int = SEED):
-    """Train the seed's convnet on augmented MNIST; returns the model and the seconds it took."""
+    """Train the seed's convnet on augmented MNIST, watched epoch by epoch through a few test digits.
+
+    Returns the ``TrainResult`` (model, seconds, history and its ``snapshots``, every weight kept)
+    and the probe digits.
+    """
     import keras
     import tensorflow as tf
 
@@ -56,7 +61,8 @@ def train(epochs: int = EPOCHS, seed: int = SEED):
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    (x_train, y_train), _ = load_mnist()
+    (x_train, y_train), (x_test, _y_test) = load_mnist()
+    probes = x_test[list(PROBE_DIGITS)]  # watched only: the test digits never steer training
     result = train_model(
         build_mnist_convnet,
         (x_train, y_train),
@@ -66,8 +72,10 @@ def train(epochs: int = EPOCHS, seed: int = SEED):
         learning_rate=1e-3,
         augmentation=AugmentSettings(**AUGMENTATION),
         seed=seed,
+        watch=probes,
+        watch_weights=True,
     )
-    return result.model, result.seconds
+    return result, probes
 
 
 def clean_accuracy(model, batch_size: int = 1000) -> float:
@@ -129,10 +137,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", action="store_true", help="skip training; report on the saved models")
     args = parser.parse_args(argv)
     if not args.report:
-        model, seconds = train(epochs=args.epochs)
+        from cnn_core.learning.snapshots import save_epoch_snapshots
+
+        result, probes = train(epochs=args.epochs)
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        model.save(args.output)
-        print(f"saved {args.output} after {seconds / 60:.1f} min of training ({args.epochs} epochs)")
+        result.model.save(args.output)
+        history_path = args.output.with_name(f"{args.output.stem}_epochs.npz")
+        save_epoch_snapshots(history_path, result.snapshots, probes)
+        print(f"saved {args.output} and {history_path.name} after {result.seconds / 60:.1f} min ({args.epochs} epochs)")
+        for epoch, (loss, accuracy) in enumerate(zip(result.history["loss"], result.history["accuracy"]), 1):
+            print(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.4f}")
     report([args.output, SEED_MODEL])
 
 

@@ -78,27 +78,33 @@ def test_probes_are_few_and_image_shaped():
         check_probes(np.zeros((28, 28), np.uint8))
 
 
-def test_the_shipped_model_comes_with_its_history_ending_at_its_weights():
+# The shipped MNIST models and their training epochs (scripts/train_mnist.py, scripts/train_mnist_augmented.py).
+SHIPPED_EPOCHS = {"mnist_convnet": 5, "mnist_convnet_augmented": 10}
+
+
+@pytest.mark.parametrize("name", SHIPPED_EPOCHS)
+def test_the_shipped_model_comes_with_its_history_ending_at_its_weights(name):
     import keras
 
-    snapshots, probes = load_epoch_snapshots("mnist_convnet")
-    assert [s.epoch for s in snapshots] == [0, 1, 2, 3, 4, 5] and probes.shape == (8, 28, 28)
+    snapshots, probes = load_epoch_snapshots(name)
+    assert [s.epoch for s in snapshots] == list(range(SHIPPED_EPOCHS[name] + 1)) and probes.shape == (8, 28, 28)
     _, (x_test, y_test) = load_mnist()
     picks = [3, 2, 1, 18, 4, 8, 11, 0]
     np.testing.assert_array_equal(probes, x_test[picks])
     assert sorted(int(d) for d in y_test[picks]) == list(range(8))
-    model = keras.models.load_model(MODELS_DIR / "mnist_convnet.keras", compile=False)
+    model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
     assert_is_the_model(snapshots[-1], model, probes)
     assert np.all(snapshots[-1].kernel_change(snapshots[0]) > 0)
 
 
-def test_the_shipped_history_rebuilds_the_model_at_any_epoch():
+@pytest.mark.parametrize("name", SHIPPED_EPOCHS)
+def test_the_shipped_history_rebuilds_the_model_at_any_epoch(name):
     import keras
 
     from cnn_core.learning.snapshots import model_at_epoch
 
-    snapshots, probes = load_epoch_snapshots("mnist_convnet")
-    model = keras.models.load_model(MODELS_DIR / "mnist_convnet.keras", compile=False)
+    snapshots, probes = load_epoch_snapshots(name)
+    model = keras.models.load_model(MODELS_DIR / f"{name}.keras", compile=False)
     last = model_at_epoch(model, snapshots[-1])
     for a, b in zip(last.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -236,12 +236,30 @@ def test_the_epoch_slider_shows_the_shipped_model_before_and_after_training():
     not (MODELS_DIR / "mnist_convnet_augmented.keras").exists(),
     reason="models/mnist_convnet_augmented.keras is not shipped in this checkout",
 )
-def test_a_model_without_a_history_says_so_and_has_no_slider():
+def test_a_model_without_a_history_says_so_and_has_no_slider(monkeypatch, tmp_path):
+    import shutil
+
+    for name in ("mnist_convnet", "mnist_convnet_augmented"):  # the models, but not their histories
+        shutil.copy(MODELS_DIR / f"{name}.keras", tmp_path)
+    monkeypatch.setattr(resources, "MODELS_DIR", tmp_path)
     at = run_page()
     at.selectbox(key="activations_model").set_value(SHIPPED_MODELS["mnist_convnet_augmented"]).run()
     assert_clean(at)
     assert not at.select_slider
     assert any("without its epoch history" in c.value for c in at.caption)
+
+
+@pytest.mark.skipif(
+    not (MODELS_DIR / "mnist_convnet_augmented_epochs.npz").exists(),
+    reason="models/mnist_convnet_augmented_epochs.npz is not shipped in this checkout",
+)
+def test_the_augmented_model_has_its_ten_epochs_too():
+    at = run_page()
+    at.selectbox(key="activations_model").set_value(SHIPPED_MODELS["mnist_convnet_augmented"]).run()
+    assert_clean(at)
+    slider = at.select_slider(key="activations_epoch_mnist_convnet_augmented")
+    assert slider.options == [str(e) for e in range(11)] and slider.value == 10
+    assert any("after 10 of its 10 training epochs" in c.value for c in at.caption)
 
 
 def test_the_untrained_seed_model_calls_its_blank_maps_dead_relus(monkeypatch, tmp_path):
