@@ -13,8 +13,17 @@ import streamlit as st
 
 from cnn_core.i18n import LabError
 from cnn_core.ops.exercises import exercise_from_token, make_exercise
-from ui import lesson
+from ui import lesson, settings
 from ui.i18n import N_, _, error_text
+
+
+class Link(NamedTuple):
+    """A page the step opens, with the settings it talks about preset (``ui.settings.preset``)."""
+
+    script: str
+    label: str
+    icon: str
+    query: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, as ``settings.preset(...).items()``
 
 
 class Step(NamedTuple):
@@ -23,12 +32,32 @@ class Step(NamedTuple):
     id: str
     title: str
     body: str
-    links: tuple[tuple[str, str, str], ...]  # (page script, label, icon)
+    links: tuple[Link, ...]
     kind: str
     prefer: object = None  # params -> bool: which numbers suit this step (None: any)
+    setup: str = ""  # the setup the links open, in words: every value of their queries
 
 
-CONVOLUTION = ("pages/convolution.py", N_("Open the Convolution page"), "🔲")
+def _convolution(label: str = N_("Open the Convolution page"), **values) -> Link:
+    return Link("pages/convolution.py", label, "🔲", _query(**values))
+
+
+def _query(**values) -> tuple[tuple[str, str], ...]:
+    return tuple(settings.preset(**values).items())
+
+
+# The Convolution page's small grid in one channel, one 3×3 filter, stride 1, no padding.
+ONE_FILTER_ON_THE_GRID = dict(
+    conv_source="grid",
+    conv_channels=1,
+    conv_rows=5,
+    conv_cols=5,
+    conv_ksize=3,
+    conv_filters=1,
+    conv_preset_0="cross (textbook)",
+    conv_strides=1,
+    conv_padding="valid",
+)
 STEPS = (
     Step(
         "local_global",
@@ -39,9 +68,26 @@ STEPS = (
             "patterns such as edges and corners. The same window is used at every position, so a pattern "
             "learned in one corner is recognised anywhere: this is **translation invariance**."
         ),
-        (CONVOLUTION,),
+        (
+            _convolution(
+                conv_source="photo",
+                conv_channels=1,
+                conv_ksize=3,
+                conv_filters=2,
+                conv_preset_0="vertical edge",
+                conv_preset_1="horizontal edge",
+                conv_activation="relu",
+                conv_strides=1,
+                conv_padding="valid",
+            ),
+        ),
         "output_size",
         lambda p: p["padding"] == "valid" and p["strides"] == 1,
+        N_(
+            "The link opens the Convolution page on the sample photo in one channel, with two 3×3 filters "
+            "(a vertical edge and a horizontal edge), ReLU, stride 1 and no padding: each map lights up "
+            "only where its small local pattern is."
+        ),
     ),
     Step(
         "convolution",
@@ -52,9 +98,14 @@ STEPS = (
             "That single number is one cell of the **feature map**: how strongly the filter's pattern "
             "appears at that spot."
         ),
-        (CONVOLUTION,),
+        (_convolution(**ONE_FILTER_ON_THE_GRID, conv_bias_0=0.0, conv_activation="none"),),
         "conv_cell",
         lambda p: p["activation"] is None,
+        N_(
+            "The link opens the Convolution page on the 5×5 grid in one channel, with one 3×3 filter (the "
+            "textbook cross), bias 0, no activation, stride 1 and no padding: each cell of the map is "
+            "exactly the sum of the products plus the bias."
+        ),
     ),
     Step(
         "channels",
@@ -65,8 +116,25 @@ STEPS = (
             "64, 128 ...) and gives one feature map per filter, so its output has as many channels as it "
             "has filters. Deeper layers usually have more filters and smaller maps."
         ),
-        (CONVOLUTION,),
+        (
+            _convolution(
+                conv_source="grid",
+                conv_channels=3,
+                conv_rows=5,
+                conv_cols=5,
+                conv_ksize=3,
+                conv_filters=3,
+                conv_activation="relu",
+                conv_strides=1,
+                conv_padding="valid",
+            ),
+        ),
         "param_count",
+        setup=N_(
+            "The link opens the Convolution page on the 5×5 grid with three channels (R, G, B) and three "
+            "3×3 filters, ReLU, stride 1 and no padding: each filter has one slice per channel, and the "
+            "output has three channels, one feature map per filter."
+        ),
     ),
     Step(
         "padding",
@@ -77,8 +145,19 @@ STEPS = (
             'input; with "same" Keras adds just enough for the output to keep the input\'s size (at '
             "stride 1). When the number of zeros is odd, the extra one goes after: to the bottom and the right."
         ),
-        (("pages/padding.py", N_("Open the Padding page"), "🖼️"),),
+        (
+            Link(
+                "pages/padding.py",
+                N_("Open the Padding page"),
+                "🖼️",
+                _query(pad_size=5, pad_kernel=4, pad_strides=1, pad_padding="same"),
+            ),
+        ),
         "same_padding",
+        setup=N_(
+            "The link opens the Padding page with a 5×5 input, a 4×4 kernel, stride 1 and 'same' padding: "
+            "3 zeros per axis, 1 before and 2 after."
+        ),
     ),
     Step(
         "stride",
@@ -88,9 +167,20 @@ STEPS = (
             "every position; stride 2 skips every other one, so the output is about half as wide and "
             "tall. A strided convolution downsamples its input, as pooling does."
         ),
-        (("pages/stride.py", N_("Open the Stride page"), "👣"),),
+        (
+            Link(
+                "pages/stride.py",
+                N_("Open the Stride page"),
+                "👣",
+                _query(stride_size=7, stride_kernel=3, stride_strides=2, stride_padding="valid"),
+            ),
+        ),
         "output_size",
         lambda p: p["strides"] > 1,
+        N_(
+            "The link opens the Stride page with a 7×7 input, a 3×3 window, stride 2 and no padding: "
+            "⌊(7 − 3) / 2⌋ + 1 = 3 positions per row, a 3×3 output."
+        ),
     ),
     Step(
         "pooling",
@@ -101,9 +191,20 @@ STEPS = (
             "the next layers, and each of their windows covers a larger part of the image, which helps the "
             "model build a **spatial hierarchy**. Average pooling keeps the mean instead."
         ),
-        (("pages/pooling.py", N_("Open the Pooling page"), "🔽"),),
+        (
+            Link(
+                "pages/pooling.py",
+                N_("Open the Pooling page"),
+                "🔽",
+                _query(pool_source="mnist", pool_mode="max", pool_size=2, pool_strides=2, pool_padding="valid"),
+            ),
+        ),
         "pool_cell",
         lambda p: p["mode"] == "max",
+        N_(
+            "The link opens the Pooling page on an MNIST digit with max pooling, a 2×2 window, stride 2 and "
+            "no padding: the 28×28 digit becomes 14×14."
+        ),
     ),
     Step(
         "relu",
@@ -113,9 +214,22 @@ STEPS = (
             "turns a negative one into 0, so a feature map only says where the pattern is present, not "
             "where its opposite is. In Keras it is `activation='relu'` in each `Conv2D`."
         ),
-        (("pages/activations.py", N_("Open the Activation maps page"), "🔥"),),
+        (
+            Link("pages/activations.py", N_("Open the Activation maps page"), "🔥"),
+            _convolution(
+                N_("Open the Convolution page with ReLU"),
+                **ONE_FILTER_ON_THE_GRID,
+                conv_bias_0=-3.0,
+                conv_activation="relu",
+            ),
+        ),
         "conv_cell",
         lambda p: p["activation"] == "relu",
+        N_(
+            "The second link opens the Convolution page on the 5×5 grid in one channel, with one 3×3 filter "
+            "(the textbook cross), bias −3, ReLU, stride 1 and no padding: the cells whose sum plus bias is "
+            "negative become 0."
+        ),
     ),
     Step(
         "summary",
@@ -126,7 +240,7 @@ STEPS = (
             "softmax over the ten digits. `model.summary()` lists each layer's output shape and its "
             "parameters: a `Conv2D` layer has one k×k×c kernel and one bias per filter."
         ),
-        (("pages/training.py", N_("Open the Train on MNIST page"), "📈"),),
+        (Link("pages/training.py", N_("Open the Train on MNIST page"), "📈"),),
         "param_count",
         lambda p: p["kernel_size"] == 3,
     ),
@@ -139,7 +253,7 @@ STEPS = (
             "**epoch**; after five epochs the note's MNIST convnet gets about 98% of the test digits right. What "
             "training changes are exactly the kernel weights and biases of every layer."
         ),
-        (("pages/training.py", N_("Train the convnet on MNIST"), "📈"),),
+        (Link("pages/training.py", N_("Train the convnet on MNIST"), "📈"),),
         "conv_cell",
     ),
     Step(
@@ -151,7 +265,7 @@ STEPS = (
             "accuracy stalls and the validation loss climbs. That gap is **overfitting**. More data is the "
             "best remedy; **dropout**, which switches off random units during training, helps too."
         ),
-        (("pages/overfitting_lab.py", N_("Open the Overfitting lab"), "⚖️"),),
+        (Link("pages/overfitting_lab.py", N_("Open the Overfitting lab"), "⚖️"),),
         "param_count",
     ),
     Step(
@@ -163,9 +277,30 @@ STEPS = (
             "teaches the model that a cat moved a little is still a cat, in the way max pooling already "
             "ignores where inside its window the largest value sits."
         ),
-        (("pages/augmentation.py", N_("Open the Augmentation page"), "🔀"),),
+        (
+            Link(
+                "pages/augmentation.py",
+                N_("Open the Augmentation page"),
+                "🔀",
+                _query(
+                    aug_rotation=40,
+                    aug_width_shift=0.1,
+                    aug_height_shift=0.1,
+                    aug_shear=0.4,
+                    aug_zoom=0.5,
+                    aug_hflip=True,
+                    aug_vflip=False,
+                    aug_fill="nearest",
+                ),
+            ),
+        ),
         "pool_cell",
         lambda p: p["mode"] == "max",
+        N_(
+            "The link opens the Augmentation page with the generator the note's dropout model trains with: "
+            "rotation_range=40, width_shift_range=0.1, height_shift_range=0.1, shear_range=0.4, "
+            "zoom_range=0.5, horizontal_flip=True, no vertical flip and fill_mode='nearest'."
+        ),
     ),
     Step(
         "activations",
@@ -177,7 +312,7 @@ STEPS = (
             "because a filter stays dark where its feature is absent. Each map's size follows the same "
             "output-size formula: a 3×3 window without padding turns a 150×150 image into 148×148."
         ),
-        (("pages/activations.py", N_("Open the Activation maps page"), "🔥"),),
+        (Link("pages/activations.py", N_("Open the Activation maps page"), "🔥"),),
         "output_size",
         lambda p: p["padding"] == "valid",
     ),
@@ -247,6 +382,8 @@ def _chosen() -> None:
 
 # 1. Where the lesson stands: the URL's step (a link from elsewhere) or this session's ---------
 
+settings.leave()  # A link below may open the page visited last; it then reads the link's settings.
+
 asked_step = _step_from_url()
 if asked_step is not None and str(asked_step) != st.session_state.get(URL_STEP_KEY):
     st.session_state[AT_KEY] = asked_step
@@ -287,8 +424,10 @@ st.selectbox(_("Step"), range(1, TOTAL + 1), key=SELECT_KEY, on_change=_chosen, 
 
 st.subheader(_("Step {number} of {total}: {title}", number=number, total=TOTAL, title=_(step.title)))
 st.markdown(_(step.body))
-for script, label, icon in step.links:
-    lesson.page_link(script, _(label), icon)
+if step.setup:
+    st.markdown(_(step.setup))
+for link in step.links:
+    lesson.page_link(link.script, _(link.label), link.icon, dict(link.query))
 if teacher_shown:
     st.info(_("This exercise comes from a shared link: everyone who opens it gets the same numbers."))
 lesson.exercise_box(first_exercise(step, number), box_key(step), prefer=step.prefer, teacher_link=False)

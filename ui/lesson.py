@@ -205,13 +205,15 @@ def exercise_link(exercise: Exercise, step: int | None = None) -> str:
     return url
 
 
-def page_link(script: str, label: str, icon: str) -> None:
-    """``st.page_link`` to ``script`` inside app.py's navigation; a plain link when a page runs alone.
+def page_link(script: str, label: str, icon: str, query: Mapping[str, str] | None = None) -> None:
+    """``st.page_link`` to ``script`` with ``query`` (``ui.settings.preset``) inside app.py's navigation;
+    a plain link when a page runs alone.
 
     Streamlit refuses a page link outside ``st.navigation`` (a page opened by itself in a test or
     by ``streamlit run pages/lesson.py``), so there the same page is linked by its address.
     """
     try:  # An absolute path matches the page whatever the entry script's folder (app.py's, or a test's).
-        st.page_link(str(ROOT / script), label=label, icon=icon)
+        st.page_link(str(ROOT / script), label=label, icon=icon, query_params=dict(query or {}))
     except StreamlitPageNotFoundError:
-        st.markdown(f"{icon} [{label}](./{Path(script).stem})")
+        address = f"./{Path(script).stem}" + (f"?{urlencode(query)}" if query else "")
+        st.markdown(f"{icon} [{label}]({address})")

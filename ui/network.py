@@ -70,6 +70,7 @@ def drawn_digit() -> np.ndarray | None:
     except Exception:  # The component can fail to register outside a browser session.
         st.error(_("The drawing pad could not start here; choose a test digit instead."))
         return None
+    st.space("small")  # The pad's toolbar floats above its top edge; without room it covers the radio's labels.
     canvas = st_canvas(
         stroke_width=18,
         stroke_color="#FFFFFF",

@@ -17,6 +17,9 @@ anyone. So every setting a page keeps goes through this module, one mechanism fo
 5. A URL value that cannot be read (an unknown or mistyped name, a wrong type, out of range, too
    long) is dropped: the setting opens at its default and the notice says which ones, once.
 6. ``share_link()`` at the end of the page shows the page's link with these settings.
+7. ``preset(**values)`` makes the query of a link that opens a page with chosen settings (the
+   lesson's links): ``LINKABLE`` names each setting a link may preset and the values its widget
+   takes, and a value it does not allow is refused here, so such a link never opens with the notice.
 
 URL values are the widgets' stable English values (option keys, not their translated labels), so a
 link made in Korean opens the same setup in English and the other way round.
@@ -27,11 +30,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn_core.ops.kernels import GridError, format_number, parse_cell, parse_grid
+from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_number, parse_cell, parse_grid
+from cnn_core.vision.transforms import FILL_MODES
 from ui.i18n import _, ngettext
 
 KEPT = "kept_settings"  # session_state: setting key -> its last value (cells for grids), all pages
@@ -307,3 +312,115 @@ def share_link() -> None:
         st.caption(
             _("The address bar always holds these settings too. Settings left at their defaults are not in the link.")
         )
+
+
+# 7. Presets for links --------------------------------------------------------------------------
+class Number(NamedTuple):
+    """A slider's or number box's range; ``kind`` is the type of its value (int or float)."""
+
+    min_value: float
+    max_value: float
+    kind: type = int
+
+    def decode(self, raw: str):
+        return _number_decoder(self.min_value, self.max_value, self.kind)(raw)
+
+    def encode(self, value) -> str:
+        if isinstance(value, bool) or not isinstance(value, int if self.kind is int else (int, float)):
+            raise ValueError(value)
+        return _checked(self, _encode_number(self.kind(value)), value)
+
+
+class Choice(NamedTuple):
+    """A radio's or select box's options, as the page passes them."""
+
+    options: tuple
+
+    def decode(self, raw: str):
+        return _option_decoder(self.options)(raw)
+
+    def encode(self, value) -> str:
+        return _checked(self, str(value), value)
+
+
+class Flag(NamedTuple):
+    """A checkbox: "1" or "0"."""
+
+    def decode(self, raw: str) -> bool:
+        if raw not in ("0", "1"):
+            raise ValueError(raw)
+        return raw == "1"
+
+    def encode(self, value) -> str:
+        return _checked(self, "1" if value is True else "0" if value is False else "", value)
+
+
+def _checked(spec, text: str, value) -> str:
+    """``text`` if the widget reads it back as ``value``, else ``ValueError``."""
+    if spec.decode(text) != value:
+        raise ValueError(value)
+    return text
+
+
+PADDINGS = Choice(("valid", "same", "explicit p"))  # ui.concept.padding_picker's options
+# Every setting a link may preset, with the values its widget takes (a test opens each page with
+# each bound and option and checks that the widget holds it).
+LINKABLE = {
+    "conv_source": Choice(("grid", "mnist", "photo", "upload")),
+    "conv_channels": Choice((1, 3)),
+    "conv_rows": Number(2, 12),
+    "conv_cols": Number(2, 12),
+    "conv_ksize": Choice(KERNEL_SIZES),
+    "conv_filters": Number(1, 4),
+    **{f"conv_preset_{f}": Choice(PRESETS) for f in range(4)},
+    **{f"conv_bias_{f}": Number(-10.0, 10.0, float) for f in range(4)},
+    "conv_activation": Choice(("relu", "none")),
+    "conv_strides": Number(1, 4),
+    "conv_padding": PADDINGS,
+    "pad_size": Number(2, 10),
+    "pad_kernel": Number(1, 6),
+    "pad_strides": Number(1, 3),
+    "pad_padding": PADDINGS,
+    "stride_size": Number(3, 12),
+    "stride_kernel": Number(1, 5),
+    "stride_strides": Number(1, 4),
+    "stride_padding": PADDINGS,
+    "pool_source": Choice(("grid", "mnist")),
+    "pool_mode": Choice(("max", "average")),
+    "pool_size": Number(1, 4),
+    "pool_strides": Number(1, 4),
+    "pool_padding": Choice(("valid", "same")),
+    "aug_rotation": Number(0, 180),
+    "aug_width_shift": Number(0.0, 0.5, float),
+    "aug_height_shift": Number(0.0, 0.5, float),
+    "aug_shear": Number(0.0, 45.0, float),
+    "aug_zoom": Number(0.0, 0.9, float),
+    "aug_hflip": Flag(),
+    "aug_vflip": Flag(),
+    "aug_fill": Choice(FILL_MODES),
+}
+
+
+def preset(**values) -> dict[str, str]:
+    """The URL query that opens a page with ``values`` set, as its widgets write them.
+
+    Raises ``ValueError`` for a name ``LINKABLE`` does not list or a value its widget does not take.
+
+    >>> preset(stride_size=7, stride_strides=2, stride_padding="valid")
+    {'stride_size': '7', 'stride_strides': '2', 'stride_padding': 'valid'}
+    """
+    query = {}
+    for name, value in values.items():
+        if name not in LINKABLE:
+            raise ValueError(f"no linkable setting {name!r}; linkable: {', '.join(LINKABLE)}")
+        try:
+            query[name] = LINKABLE[name].encode(value)
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is not a value its widget takes: {LINKABLE[name]}") from None
+    return query
+
+
+def leave() -> None:
+    """Note that this run shows a page without settings (the lesson, whose links preset them), so the
+    next settings page reads its URL again as on opening (step 2), even the one visited last."""
+    _run()["page"] = None
