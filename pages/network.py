@@ -39,7 +39,7 @@ with choose_digit:
     source = st.radio(
         _("Digit"), list(source_labels), format_func=source_labels.get, horizontal=True, key="network_source"
     )
-    image = network.test_digit() if source == "test" else network.drawn_digit()
+    image = network.test_digit() if source == "test" else network.drawn_digit(model)
 if image is None:
     st.stop()
 try:

@@ -14,7 +14,7 @@ from cnn_core.learning.explain import network_outputs
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.ops.formulas import bmatrix, format_value, pool_step_latex, relu_latex, softmax_latex
 from ui import state
-from ui.i18n import _, ngettext, number, percent
+from ui.i18n import _, language, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 
 SOURCES = {"test": N_("A test digit"), "draw": N_("Draw one")}
@@ -60,10 +60,11 @@ def test_digit() -> np.ndarray:
     return np.asarray(x_test[index], dtype=np.float32) / 255.0
 
 
-def drawn_digit() -> np.ndarray | None:
-    """A digit drawn on the pad, prepared the way MNIST's were (28, 28), or None with a message shown."""
+def drawn_digit(model) -> np.ndarray | None:
+    """A digit drawn on the pad, prepared by ``read_digit`` for ``model`` (28, 28), or None with a message shown."""
     from cnn_core.vision.digits import prepare_digit
     from cnn_core.vision.ink import NoDigitError
+    from cnn_core.vision.reader import read_digit
 
     try:
         from streamlit_drawable_canvas import st_canvas
@@ -86,11 +87,22 @@ def drawn_digit() -> np.ndarray | None:
     if drawing is None or not np.asarray(drawing)[..., :3].any():
         st.info(_("Draw a digit on the pad to see how the network reads it."))
         return None
+    drawing = np.ascontiguousarray(drawing, dtype=np.uint8)
     try:
-        return prepare_digit(np.ascontiguousarray(drawing, dtype=np.uint8))
+        reading = read_digit(drawing, model)  # the same preparation as Read my digit: the surer of two
     except NoDigitError:
+        reading = None
+    except Exception:  # A session model that takes no 28x28 digit: prepared plainly, and the page says why below.
+        try:
+            return prepare_digit(drawing)
+        except NoDigitError:
+            reading = None
+    if reading is None or not np.any(reading.prepared):
         st.warning(_("No digit was found in the drawing: draw one digit, large and in the middle."))
         return None
+    if not reading.confident:
+        st.info(reading.reason_text(language()))
+    return reading.prepared
 
 
 @st.cache_data(max_entries=OUTPUTS_CACHED, show_spinner=False)

@@ -216,3 +216,12 @@ def test_a_drawn_digit_goes_through_the_network(monkeypatch):
     assert_clean(at)
     assert at.metric[0].value == "7"
     assert len([m for m in at.markdown if m.value.startswith("**`")]) == 8
+    # The input shown is what cnn_core.read_digit prepared for this model (the reference).
+    from cnn_core.vision.reader import read_digit
+    from ui.network import open_model
+
+    model = open_model(at.selectbox(key="network_model").value)
+    expected = read_digit(drawing, model)
+    assert expected.digit == 7 and expected.confident
+    probabilities = np.asarray(model(expected.prepared[None, ..., None], training=False))[0]
+    assert at.metric[0].delta.startswith(f"{probabilities.max():.1%}"[:4])
