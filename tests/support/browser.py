@@ -88,6 +88,9 @@ SETTLE_JS = """
 })();
 """
 
+# What Read my digit answers: a sure reading's metric, no ink, or the reader's "not a digit" / "not sure".
+DIGIT_ANSWERS = ("The model reads", "No digit found", "does not look like a digit", "Not sure")
+
 
 def _literal(node: ast.expr) -> str:
     """The string of ``"Title"`` or of ``_("Title")`` (a translated title reads English here)."""
