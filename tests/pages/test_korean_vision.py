@@ -129,7 +129,15 @@ def test_activations_another_layer_and_a_bad_upload_in_korean():
     assert_all_korean(at)
 
 
-def test_activations_an_earlier_epoch_the_zoom_and_a_model_without_history_in_korean():
+def test_activations_an_earlier_epoch_the_zoom_and_a_model_without_history_in_korean(monkeypatch, tmp_path):
+    import shutil
+
+    from ui import resources
+
+    # Both shipped models, only the seed recipe's history: the augmented one is "without its epoch history".
+    for name in ("mnist_convnet.keras", "mnist_convnet_augmented.keras", "mnist_convnet_epochs.npz"):
+        shutil.copy(resources.MODELS_DIR / name, tmp_path)
+    monkeypatch.setattr(resources, "MODELS_DIR", tmp_path)
     at = korean("activations", timeout=120)
     at.select_slider(key="activations_epoch_mnist_convnet").set_value(0).run()
     texts = assert_all_korean(at)
