@@ -12,6 +12,7 @@ from cnn_core.learning.graph import model_fingerprint
 from cnn_core.vision import images
 from cnn_core.vision.reader import read_digit
 from ui import epochs as epochs_ui
+from ui import settings as kept_settings
 from ui import state
 from ui.i18n import N_, _, error_text, language, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
@@ -30,7 +31,23 @@ MAX_PER_ROW = 16  # The note's recipe; more would shrink MNIST's 26-pixel maps b
 LABEL_FONT = 11  # pixels of a channel number at the width the page shows a grid (about 720 px)
 PATTERN_CACHE_KEY = "activations_filter_patterns"
 PATTERN_CACHE_SIZE = 256
+# The visitor's choices, kept for the session when they visit other pages (not in the URL: a model
+# trained this session is theirs alone). A kept choice the current model lacks falls back to the default.
+KEPT = (
+    "activations_model",
+    "activations_source_grey",
+    "activations_source_colour",
+    "activations_digit",
+    "activations_invert",
+    *(f"activations_epoch_{name}" for name in SHIPPED_MODELS),
+    "activations_cam_class",
+    "activations_per_row",
+    "activations_zoom_layer",
+    "activations_pattern_layer",
+    "activations_pattern_steps",
+)
 
+kept_settings.session_settings(*KEPT)
 st.title(_("Activation maps"))
 st.markdown(
     _(

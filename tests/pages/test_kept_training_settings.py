@@ -90,3 +90,55 @@ def test_a_fresh_session_opens_the_training_page_at_its_defaults():
     at = _opened("training")
     _ok(at.number_input(key="mnist_epochs").set_value(2).run())
     assert _opened("training").number_input(key="mnist_epochs").value == 5
+
+
+# The activation page's choices: (widget kind, key, a value that is not the default, or a function of
+# the widget giving one), in this order.
+ACTIVATION_CHANGES = [
+    ("selectbox", "activations_model", "MNIST convnet with augmentation (shipped)"),
+    ("select_slider", "activations_epoch_mnist_convnet_augmented", 4),
+    ("number_input", "activations_digit", 7),
+    ("selectbox", "activations_cam_class", 3),
+    ("slider", "activations_per_row", 8),
+    ("selectbox", "activations_zoom_layer", lambda widget: widget.options[2]),  # the model's second conv layer
+    ("slider", "activations_pattern_steps", 30),
+]
+
+
+def _activation_values(at: AppTest) -> dict:
+    return {key: getattr(at, kind)(key=key).value for kind, key, _value in ACTIVATION_CHANGES}
+
+
+@pytest.mark.slow
+def test_activation_choices_survive_a_visit_to_other_pages():
+    at = _ok(app_test("activations", timeout=120))
+    wanted = {}
+    for kind, key, value in ACTIVATION_CHANGES:  # the epoch slider is there once the model is chosen
+        widget = getattr(at, kind)(key=key)
+        value = wanted[key] = value(widget) if callable(value) else value
+        assert widget.value != value, (key, widget.value)  # each change is a change
+        _ok(widget.set_value(value).run())
+    assert _activation_values(at) == wanted
+    for elsewhere in ("home", "pooling"):
+        _ok(at.switch_page(page_path(elsewhere)).run())
+    _ok(at.switch_page(page_path("activations")).run())
+    assert _activation_values(at) == wanted
+    assert any("Label: **" in caption.value for caption in at.caption)
+    assert not any(key in at.query_params for key in wanted)
+
+
+@pytest.mark.slow
+def test_a_kept_layer_the_next_model_lacks_falls_back_to_its_default():
+    """The seed cats-vs-dogs convnet has a fourth conv layer the MNIST convnet lacks: kept, it is not forced on it."""
+    at = _ok(app_test("activations", timeout=120))
+    _ok(at.selectbox(key="activations_model").set_value("Seed cats-vs-dogs convnet (untrained)").run())
+    zoom = at.selectbox(key="activations_zoom_layer")
+    _ok(zoom.set_value(zoom.options[-2]).run())
+    kept = at.selectbox(key="activations_zoom_layer").value
+    _ok(at.switch_page(page_path("home")).run())
+    _ok(at.switch_page(page_path("activations")).run())
+    assert at.selectbox(key="activations_zoom_layer").value == kept
+    _ok(at.selectbox(key="activations_model").set_value("MNIST convnet (seed recipe, shipped)").run())
+    zoom = at.selectbox(key="activations_zoom_layer")
+    assert kept not in zoom.options and zoom.value == zoom.options[0]
+    assert not at.error, [e.value for e in at.error]
