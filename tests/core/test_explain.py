@@ -9,12 +9,8 @@ import numpy as np
 import pytest
 
 from cnn_core.i18n import LabError
+from cnn_core.learning.cells import ConvCell, DenseCell, DropoutCell, FlattenCell, PoolCell
 from cnn_core.learning.explain import (
-    ConvCell,
-    DenseCell,
-    DropoutCell,
-    FlattenCell,
-    PoolCell,
     explain_cell,
     explain_prediction,
     network_outputs,
