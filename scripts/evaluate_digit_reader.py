@@ -137,11 +137,15 @@ def main() -> None:
     parser.add_argument("--mnist", type=int, default=1000, help="MNIST test digits to photograph")
     parser.add_argument("--optdigits", type=int, default=1797, help="optdigits digits to photograph (all: 1797)")
     parser.add_argument("--per-kind", type=int, default=125, help="non-digits of each held-out kind")
+    parser.add_argument(
+        "--model", action="append", metavar="LABEL=PATH", help="models to compare (default: the two shipped ones)"
+    )
     args = parser.parse_args()
+    models = dict(entry.split("=", 1) for entry in args.model) if args.model else MODELS
     sets = held_out_sets(args.mnist, args.optdigits, args.per_kind)
     print(", ".join(f"{name}: {len(s[0])}" for name, s in sets.items()))
-    table = {name: figures(read_all(sets, str(ROOT / path))) for name, path in MODELS.items()}
-    for name, path in MODELS.items():
+    table = {name: figures(read_all(sets, str(ROOT / path))) for name, path in models.items()}
+    for name, path in models.items():
         table[name]["clean MNIST test digits right"] = clean_accuracy(str(ROOT / path))
     names = list(table)
     print(f"| figure | floor | {' | '.join(names)} |\n|---|---|{'---:|' * len(names)}")

@@ -152,12 +152,13 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=DIGITS, help="MNIST training digits to use")
     parser.add_argument("--negatives", type=int, default=NEGATIVES)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the data, the shuffle and the weights")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     start = time.perf_counter()
-    images, labels = make_data(args.digits, args.negatives)
+    images, labels = make_data(args.digits, args.negatives, args.seed)
     print(f"{len(images)} views ({np.sum(labels == NOT_A_DIGIT)} not digits) in {time.perf_counter() - start:.0f} s")
-    model = train(images, labels, args.epochs)
+    model = train(images, labels, args.epochs, args.seed)
     model.save(args.output)
     size = args.output.stat().st_size / 1024
     print(
