@@ -164,7 +164,9 @@ def progress_callback(sink: ProgressSink, stop: threading.Event | None = None, i
             self.epoch, self.step = epoch, 0
 
         def on_train_batch_end(self, batch, logs=None):
-            self.step = batch + 1
+            # With steps_per_execution, Keras may number the last call's batch past the epoch's end
+            # (a 6-batch epoch run 16 batches a call reports batch 15): an epoch has ``steps`` at most.
+            self.step = min(batch + 1, self.steps) if self.steps else batch + 1
             if stop is not None and stop.is_set():
                 self.model.stop_training = True
             now = time.monotonic()

@@ -125,6 +125,17 @@ def test_one_epoch_on_a_small_subset_beats_chance_and_matches_keras_evaluate(mni
     assert snapshot.history["loss"] == pytest.approx(result.history["loss"])
 
 
+def test_an_epoch_shorter_than_one_compiled_call_ends_at_its_own_end(mnist):
+    """7 batches an epoch, 16 a compiled call: Keras numbers the call's last batch 15; the epoch still ends at 1."""
+    (x, y), (x_test, y_test) = mnist
+    log = TrainingLog()
+    train(small_convnet, (x[:200], y[:200]), (x_test[:64], y_test[:64]), epochs=2, batch_size=32, progress=log)
+    snapshot = log.snapshot()
+    assert snapshot.steps_per_epoch == 7  # ceil(200 / 32)
+    assert [position for position, _logs in snapshot.epoch_points] == [1.0, 2.0]
+    assert snapshot.fraction == 1.0 and (snapshot.epoch, snapshot.step) == (2, 0)
+
+
 def test_stop_ends_training_after_the_current_batch_and_keeps_weights_and_history(mnist):
     """Keras reports batches once per compiled call (STEPS_PER_EXECUTION of them); Stop acts at the next report."""
     import keras
