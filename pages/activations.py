@@ -14,6 +14,7 @@ from cnn_core.vision.reader import read_digit
 from ui import epochs as epochs_ui
 from ui import settings as kept_settings
 from ui import state
+from ui.charts import channel_table, numbers_twin, values_twin
 from ui.i18n import N_, _, error_text, language, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 from ui.uploads import image_upload, show_error
@@ -197,7 +198,11 @@ def show_zoom(layer: str, maps: np.ndarray, key: str) -> None:
     )
     figure = charts.channel_figure(values, _("{layer}, channel {channel}", layer=layer, channel=channel))
     figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>")
-    chart.plotly_chart(figure, key=f"{key}_chart")
+    with chart:
+        st.plotly_chart(figure, key=f"{key}_chart")
+        values_twin(
+            [(_("{layer}, channel {channel}", layer=layer, channel=channel), values)], f"{key}_chart", decimals=3
+        )
 
 
 def zoom_dialog(layer: str, maps: np.ndarray) -> None:
@@ -311,6 +316,7 @@ st.caption(
         width=heatmap.shape[1],
     )
 )
+values_twin([(_("Grad-CAM for '{name}'", name=cam_class), heatmap)], "activations_cam", decimals=3)
 
 # 3. Every layer's maps, as in the seed.
 st.header(_("Feature maps, layer by layer"))
@@ -326,6 +332,7 @@ for layer, activation in maps:
         zoom_dialog(layer, activation)
     scale = pictures.display_scale(grid.shape[1])
     st.image(labelled(pictures.grid_picture(grid, (height, width), scale), (height * scale, width * scale), channels))
+    numbers_twin([channel_table(activation)])
     if flat and trained:
         st.caption(
             ngettext(
@@ -408,11 +415,25 @@ st.markdown(
         "bright where the pixels look like it."
     )
 )
-kernels = charts.kernels_figure(activations.first_conv_kernel(model, input_shape))
+first_kernel = np.asarray(activations.first_conv_kernel(model, input_shape), dtype=float)  # (kh, kw, C, F)
+kernels = charts.kernels_figure(first_kernel)
 # The facets are titled "filter N"; the number stays, the word follows the language.
 kernels.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
 kernels.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")
 st.plotly_chart(kernels, key="activations_kernels")
+# The twin: each filter's weights as the figure draws them (one grid, or its red, green and blue channels).
+CHANNEL_NAMES = (N_("red"), N_("green"), N_("blue"))
+values_twin(
+    [
+        (_("filter {index}", index=f), first_kernel[:, :, :, f].mean(axis=2))  # one channel, or their mean as drawn
+        if first_kernel.shape[2] != 3
+        else (_("filter {index}, {channel} weights", index=f, channel=_(CHANNEL_NAMES[c])), first_kernel[:, :, c, f])
+        for f in range(first_kernel.shape[-1])
+        for c in range(1 if first_kernel.shape[2] != 3 else 3)
+    ],
+    "activations_kernels",
+    decimals=3,
+)
 
 # 5. Filter patterns by gradient ascent.
 st.header(_("What a filter responds to"))

@@ -12,6 +12,7 @@ from cnn_core.vision import images
 from cnn_core.vision.reader import THRESHOLD, DigitReading, RowReading, read_digits
 from cnn_core.vision.snapshots import synthetic_snapshot
 from ui import state
+from ui.charts import labelled_chart
 from ui.i18n import N_, _, error_text, language, percent
 from ui.resources import DIGIT_READER_FILE, MODELS_DIR, SHIPPED_MODELS, digit_reader, mnist, shipped_model
 from ui.uploads import image_upload, show_error
@@ -86,6 +87,13 @@ def probabilities_chart(probabilities: np.ndarray, title: str | None = None):
         hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra></extra>",
     )
     return figure
+
+
+def probabilities_table(probabilities: np.ndarray):
+    """The probability chart's twin: each digit with its probability, the most likely first."""
+    probabilities = np.asarray(probabilities, dtype=float).reshape(-1)
+    order = np.argsort(-probabilities, kind="stable")
+    return "", [_("digit"), _("probability")], [[str(int(i)), percent(probabilities[i], 1)] for i in order]
 
 
 def camera_image():
@@ -211,7 +219,12 @@ def show_one(reading: DigitReading, stages: list) -> None:
         with left:
             verdict(reading)
             st.image(shown(reading.prepared), caption=_("What the model saw"), width=2 * SHOWN_SIDE)
-    right.plotly_chart(probabilities_chart(reading.probabilities), key="digit_probabilities")
+    with right:
+        labelled_chart(
+            probabilities_chart(reading.probabilities),
+            "digit_probabilities",
+            [probabilities_table(reading.probabilities)],
+        )
 
 
 def show_row(reading: RowReading) -> None:
@@ -230,9 +243,10 @@ def show_row(reading: RowReading) -> None:
             output_format="PNG",
         )
         with column.popover(_("Probabilities")):
-            st.plotly_chart(
+            labelled_chart(
                 probabilities_chart(one.probabilities, _("Digit {position}", position=i + 1)),
-                key=f"digit_probabilities_{i}",
+                f"digit_probabilities_{i}",
+                [probabilities_table(one.probabilities)],
             )
 
 

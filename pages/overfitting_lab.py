@@ -18,6 +18,7 @@ from ui import epochs as epochs_ui
 from ui import settings as kept_settings
 from ui import state
 from ui import training as training_ui
+from ui.charts import labelled_chart
 from ui.i18n import N_, _, error_text, language, number
 
 MESSAGES_KEY = "lab_messages"
@@ -218,9 +219,15 @@ def draw(epochs: int) -> None:
                 snapshot.fraction,
                 text=_("{run}: {progress}", run=title(recipe), progress=training_ui.progress_text(snapshot)),
             )
-    histories = {recipe: run.snapshot().history for recipe, run in runs.items()}
+    snapshots = {recipe: run.snapshot() for recipe, run in runs.items()}
+    histories = {recipe: snapshot.history for recipe, snapshot in snapshots.items()}
     styles = {recipe: {**style, "title": title(recipe)} for recipe, style in RECIPES.items()}
-    st.plotly_chart(comparison_figure(histories, epochs, styles, language=language()), key="lab_chart", width="stretch")
+    labelled_chart(
+        comparison_figure(histories, epochs, styles, language=language()),
+        "lab_chart",
+        [training_ui.history_table(snapshot.epoch_points, title(recipe)) for recipe, snapshot in snapshots.items()],
+        width="stretch",
+    )
 
 
 @st.fragment(run_every=POLL_S)

@@ -1,4 +1,9 @@
-"""A concept figure with its text twin: the chart, then its numbers in an expander for screen readers."""
+"""A figure with its text twin: the chart, then its numbers in an expander for screen readers.
+
+``value_chart`` twins a map of values (rows and columns numbered as on the figure);
+``labelled_chart`` and ``numbers_twin`` twin a chart of named rows and columns (epochs, classes,
+filters) with a table headed by those names.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import streamlit as st
 
 from cnn_core.figures.style import TEXT_CELLS_MAX
 from cnn_core.ops.formulas import format_value
-from ui.i18n import _, number
+from ui.i18n import _, number, percent
 
 
 def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (), alt: str | None = None) -> None:
@@ -29,11 +34,66 @@ def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (),
             _twin(title, np.asarray(values, dtype=float), f"{key}_twin_{i}")
 
 
-def _twin(title: str, values: np.ndarray, key: str) -> None:
+def values_twin(tables: Sequence[tuple[str, np.ndarray]], key: str, decimals: int = 2) -> None:
+    """Only the twin of ``value_chart``, each value with ``decimals``: for a figure drawn another way (a picture, an overlay)."""
+    with st.expander(_("The numbers in this figure")):
+        for i, (title, values) in enumerate(tables):
+            _twin(title, np.asarray(values, dtype=float), f"{key}_twin_{i}", decimals)
+
+
+Table = tuple[str, Sequence[str], Sequence[Sequence[str]]]  # (title, column names, rows of shown texts)
+
+
+def labelled_chart(figure, key: str, tables: Sequence[Table], **chart_args) -> None:
+    """``figure`` as a plotly chart, then ``tables`` (their cells already formatted) in its twin."""
+    st.plotly_chart(figure, key=key, **chart_args)
+    numbers_twin(tables)
+
+
+def numbers_twin(tables: Sequence[Table]) -> None:
+    """The expander "The numbers in this figure" with one markdown table per (title, header, rows)."""
+    tables = [table for table in tables if table[2]]
+    if not tables:
+        return
+    with st.expander(_("The numbers in this figure")):
+        for title, header, rows in tables:
+            if title:
+                st.markdown(f"**{title}**")
+            st.markdown(labelled_table(header, rows))
+
+
+def channel_table(maps: np.ndarray, title: str = "") -> Table:
+    """A layer's maps ((H, W, C)) in numbers: each channel's lowest, highest and mean value, and how much is above 0.
+
+    The twin of a grid of map pictures, where each map is scaled on its own and so its brightness
+    says nothing about its values.
+    """
+    values = np.asarray(maps, dtype=np.float32).reshape(-1, np.shape(maps)[-1])
+    low, high, mean, active = values.min(axis=0), values.max(axis=0), values.mean(axis=0), (values > 0).mean(axis=0)
+    header = [_("channel"), _("lowest"), _("highest"), _("mean"), _("above 0")]
+    rows = [
+        [str(c), number(low[c], 4), number(high[c], 4), number(mean[c], 4), percent(active[c], 0)]
+        for c in range(values.shape[1])
+    ]
+    return title, header, rows
+
+
+def labelled_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table with named columns; ``|`` in a cell is escaped so it cannot split the row."""
+
+    def cell(text) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(name) for name in header) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _twin(title: str, values: np.ndarray, key: str, decimals: int = 2) -> None:
     height, width = values.shape
     if values.size <= TEXT_CELLS_MAX:
         st.markdown(_("**{title}** ({height}×{width}):", title=title, height=height, width=width))
-        st.markdown(_table(values))
+        st.markdown(_table(values, decimals))
         return
     finite = values[np.isfinite(values)]
     st.markdown(
@@ -57,11 +117,12 @@ def _twin(title: str, values: np.ndarray, key: str) -> None:
     )
 
 
-def _table(values: np.ndarray) -> str:
+def _table(values: np.ndarray, decimals: int = 2) -> str:
     """A markdown table of a (H, W) array: a header of column numbers, each row led by its number."""
     lines = ["| | " + " | ".join(str(c) for c in range(values.shape[1])) + " |", "|---" * (values.shape[1] + 1) + "|"]
     lines += [
-        f"| **{r}** | " + " | ".join(format_value(v) for v in row) + " |" for r, row in enumerate(values.tolist())
+        f"| **{r}** | " + " | ".join(format_value(v, decimals) for v in row) + " |"
+        for r, row in enumerate(values.tolist())
     ]
     return "\n".join(lines)
 

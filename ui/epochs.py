@@ -10,7 +10,8 @@ from cnn_core.figures.pictures import display_scale, grid_picture, kernels_pictu
 from cnn_core.learning.activations import activation_grid
 from cnn_core.learning.snapshots import Watch, model_at_epoch
 from ui import resources
-from ui.i18n import _, language
+from ui.charts import labelled_chart
+from ui.i18n import _, language, number
 
 KERNEL_CELL = 40  # pixels per kernel in the kernel pictures
 
@@ -43,13 +44,13 @@ def scrubber(snapshots: list, probes: np.ndarray, key: str, probe_names: list[st
             "filter's 3x3 (or 5x5) weights, averaged over its input channels."
         )
     )
-    st.plotly_chart(
+    change = np.asarray(chosen.kernel_change(start), dtype=float).reshape(-1)
+    labelled_chart(
         kernel_change_figure(
-            chosen.kernel_change(start),
-            title=_("How far each kernel moved by epoch {epoch}", epoch=epoch),
-            language=language(),
+            change, title=_("How far each kernel moved by epoch {epoch}", epoch=epoch), language=language()
         ),
-        key=f"{key}_moved",
+        f"{key}_moved",
+        [("", [_("filter"), _("change")], [[str(i), number(value, 4)] for i, value in enumerate(change)])],
     )
     picture_column, maps_column = st.columns([1, 4])
     picture_column.image(_picture(probes[probe]), caption=names[probe], width=112)

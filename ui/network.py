@@ -14,6 +14,7 @@ from cnn_core.learning.explain import network_outputs
 from cnn_core.learning.graph import model_fingerprint
 from cnn_core.ops.formulas import bmatrix, format_value, pool_step_latex, relu_latex, softmax_latex
 from ui import state
+from ui.charts import channel_table, labelled_chart, numbers_twin, values_twin
 from ui.i18n import _, language, ngettext, number, percent
 from ui.resources import MODELS_DIR, SHIPPED_MODELS, mnist, shipped_model
 
@@ -21,6 +22,7 @@ SOURCES = {"test": N_("A test digit"), "draw": N_("Draw one")}
 SHOWN_CHANNELS = 4  # A conv cell shows the kernel slices of this many input channels at most.
 MAPS_WIDTH = 832  # Layer grids are enlarged to about this many pixels: sharp, yet small PNGs.
 INPUT_WIDTH = 196  # The digit with a receptive field is shown 7 screen pixels per input pixel.
+VECTOR_ROWS_MAX = 128  # A layer of at most this many numbers is listed in its twin; a longer one is summed up.
 OUTPUTS_CACHED = 32  # Layer outputs kept per server: one entry per (model, digit) seen recently.
 CELL_ERROR = "network_cell_error"  # The message of the last cell typed in that did not fit its layer.
 
@@ -175,6 +177,7 @@ def show_layer(out, field) -> None:
             )
         st.markdown(line)
         st.image(maps_picture(out.output), output_format="PNG")
+        numbers_twin([channel_table(out.output)])
     else:
         st.markdown(
             _(
@@ -184,7 +187,14 @@ def show_layer(out, field) -> None:
                 size=number(out.output.size),
             )
         )
-        st.plotly_chart(vector_figure(out.output), key=f"network_layer_{out.name}")
+        values = np.asarray(out.output, dtype=float).reshape(-1)
+        key = f"network_layer_{out.name}"
+        if values.size <= VECTOR_ROWS_MAX:
+            rows = [[str(i), number(value, 4)] for i, value in enumerate(values)]
+            labelled_chart(vector_figure(values), key, [("", [_("index"), _("value")], rows)])
+        else:  # Flatten's hundreds of numbers: their range in words and a CSV.
+            st.plotly_chart(vector_figure(values), key=key)
+            values_twin([(out.name, values.reshape(1, -1))], key)
 
 
 def field_rows(fields) -> list[dict]:

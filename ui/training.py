@@ -23,12 +23,20 @@ from cnn_core.learning.runs import TrainingRun
 from cnn_core.learning.settings import TrainingSettings
 from cnn_core.learning.summary import SummaryRow, summary_rows, summary_total
 from ui import sessions, state
+from ui.charts import labelled_chart
 from ui.i18n import N_, _, error_text, language, ngettext, number, percent
 from ui.resources import freeze_long_lived_objects
 from ui.state import SessionModel, add_session_model, session_models
 
 POLL_S = 0.5
 GALLERY_SIZE = 30
+# The history twin's columns, as Keras names them and as the table heads them.
+HISTORY_COLUMNS = (
+    ("loss", N_("loss")),
+    ("accuracy", N_("accuracy")),
+    ("val_loss", N_("validation loss")),
+    ("val_accuracy", N_("validation accuracy")),
+)
 GALLERY_SIDE = 84  # Small images (MNIST is 28 px) are enlarged to this width without smoothing.
 # How an ended run ended, as the start of its progress line ("Finished after 1 min 05 s").
 ENDED_TEXTS = {
@@ -291,13 +299,52 @@ def _draw_progress(run: TrainingRun, run_key: str) -> None:
             help=_("Stop after the current batch; the weights and the history so far are kept."),
             width="stretch",
         )
-    st.plotly_chart(history_figure(snapshot, language=language()), key=f"{run_key}_history_chart", width="stretch")
+    labelled_chart(
+        history_figure(snapshot, language=language()),
+        f"{run_key}_history_chart",
+        [history_table(snapshot.epoch_points)],
+        width="stretch",
+    )
     st.caption(
         _(
             "Within an epoch the train curve is the running mean since the epoch began, as Keras "
             "reports it, so it steps when a new epoch starts. Validation is measured at each epoch's end."
         )
     )
+
+
+def epoch_text(position: float) -> str:
+    """An epoch's place: "3", or "1.4" for a stopped run's partial last epoch."""
+    return str(round(position)) if abs(position - round(position)) < 1e-6 else number(position, 1)
+
+
+def history_table(epoch_points, title: str = ""):
+    """The history chart's twin: one row per epoch's end (loss, accuracy and their validation figures)."""
+    columns = [(key, name) for key, name in HISTORY_COLUMNS if any(key in logs for _x, logs in epoch_points)]
+    header = [_("epoch"), *(_(name) for _key, name in columns)]
+    rows = [
+        [epoch_text(position), *(metric_text(key, logs.get(key)) for key, _name in columns)]
+        for position, logs in epoch_points
+    ]
+    return title, header, rows
+
+
+def metric_text(key: str, value) -> str:
+    if value is None or value != value:  # missing or NaN
+        return "–"
+    return percent(value, 2) if key.endswith("accuracy") else number(value, 4)
+
+
+def confusion_table(confusion: np.ndarray, class_names: list[str]):
+    """The confusion matrix's twin: a row per true class, a column per predicted class, then the share right."""
+    confusion = np.asarray(confusion)
+    header = [_("true \\ predicted"), *class_names, _("right")]
+    rows = []
+    for i, name in enumerate(class_names):
+        total = int(confusion[i].sum())
+        right = percent(confusion[i, i] / total, 1) if total else "–"
+        rows.append([name, *(number(int(count)) for count in confusion[i]), right])
+    return "", header, rows
 
 
 # --- after training --------------------------------------------------------------------------------
@@ -360,9 +407,10 @@ def results(run: TrainingRun, run_key: str) -> None:
             _("{wrong} of {total}", wrong=number(len(wrong)), total=number(len(evaluation.labels))),
         )
         st.subheader(_("Confusion matrix"))
-        st.plotly_chart(
+        labelled_chart(
             confusion_figure(evaluation.confusion, class_names, language=language()),
-            key=f"{run_key}_confusion",
+            f"{run_key}_confusion",
+            [confusion_table(evaluation.confusion, class_names)],
             width="stretch",
         )
         st.subheader(_("Misclassified test images"))

@@ -6,12 +6,21 @@ such a point to its step, and the pages are driven as far as AppTest reaches.
 
 import json
 
+import cv2
+import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnn_core import read_digit
+from cnn_core.data.mnist import load_mnist
 from cnn_core.figures.players import OUTPUT_CELLS_TRACE
+from cnn_core.vision.images import load_image
+from cnn_core.vision.snapshots import synthetic_snapshot
 from tests.support.apptest import page_test
 from tests.support.languages import has_hangul, untranslated, visible_texts
+from tests.support.twins import tables, twins
 from ui.players import step_of
+from ui.resources import MODELS_DIR, shipped_model
 
 
 def _run(page: str, lang: str | None = None, **state) -> AppTest:
@@ -74,3 +83,64 @@ def test_the_extras_speak_korean():
     assert not english, english
     assert any(e.label == "이 그림의 숫자" for e in at.expander)
     assert at.select_slider(key="pool_speed").label == "재생 속도"
+
+
+# --- the Keras pages' figures ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_digit_chart_lists_each_digit_with_its_probability():
+    _, (x_test, _) = load_mnist()
+    shot = synthetic_snapshot(x_test[3], rng=3)
+    at = page_test("digits", timeout=60)
+    at.run()
+    _ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(shot, cv2.COLOR_RGB2BGR))
+    at.camera_input[0].set_value(("shot.jpg", encoded.tobytes(), "image/jpeg")).run()
+    assert not at.exception
+    reference = read_digit(load_image(encoded.tobytes(), mode="RGB", max_side=1024))
+    ((header, *rows),) = tables(twins(at)[0])
+    assert header == ["digit", "probability"]
+    assert sorted(int(digit) for digit, _p in rows) == list(range(10))
+    assert int(rows[0][0]) == int(np.argmax(reference.probabilities))  # the most likely first
+    shown = {int(digit): float(p.rstrip("%")) / 100 for digit, p in rows}
+    np.testing.assert_allclose([shown[d] for d in range(10)], reference.probabilities, atol=5.1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (MODELS_DIR / "mnist_convnet.keras").exists(), reason="the shipped MNIST model is missing")
+def test_the_activation_page_gives_the_numbers_of_its_maps_grad_cam_and_kernels():
+    import tensorflow as tf
+
+    at = page_test("activations", timeout=120)
+    at.run()
+    assert not at.exception
+    model = shipped_model("mnist_convnet")
+    _, (x_test, _) = load_mnist()
+    x = x_test[0][..., None].astype(np.float32) / 255.0
+    all_tables = [table for twin in twins(at) for table in tables(twin)]
+    # Each layer's grid: one row per channel with its lowest, highest and mean value (Keras's own outputs).
+    grids = [table for table in all_tables if table[0] == ["channel", "lowest", "highest", "mean", "above 0"]]
+    layers = [layer for layer in model.layers if len(layer.output.shape) == 4]
+    assert len(grids) == len(layers)
+    probe = tf.keras.Model(model.inputs, [layer.output for layer in layers])
+    for table, keras_maps in zip(grids, probe(x[None], training=False)):
+        maps = keras_maps.numpy()[0]
+        rows = table[1:]
+        assert len(rows) == maps.shape[-1]
+        shown = np.array([[float(cell.replace(",", "")) for cell in row[1:4]] for row in rows])
+        reference = np.stack([maps.min(axis=(0, 1)), maps.max(axis=(0, 1)), maps.mean(axis=(0, 1))], axis=1)
+        np.testing.assert_allclose(shown, reference, atol=5.1e-5, rtol=1e-5)
+    # The first layer's kernels: one 3x3 table per filter, the weights as Keras holds them.
+    kernel = model.layers[0].get_weights()[0]  # (3, 3, 1, 32)
+    grids = [table for table in all_tables if table[0] == ["", "0", "1", "2"] and len(table) == 4]
+    kernels = grids[-kernel.shape[-1] :]
+    for f, table in enumerate(kernels):
+        shown = np.array([[float(cell) for cell in row[1:]] for row in table[1:]])
+        np.testing.assert_allclose(shown, kernel[:, :, 0, f], atol=5e-4)
+    # Grad-CAM: the heat map the overlay is drawn from, over the last conv layer's 3x3 positions.
+    from cnn_core.learning import gradcam
+
+    heatmap = gradcam.grad_cam(model, x)
+    (cam,) = [table for table in all_tables if len(table) == heatmap.shape[0] + 1 and table in tables(twins(at)[0])]
+    shown = np.array([[float(cell) for cell in row[1:]] for row in cam[1:]])
+    np.testing.assert_allclose(shown, heatmap, atol=5e-4)

@@ -13,6 +13,7 @@ from cnn_core.data.mnist import load_mnist
 from cnn_core.learning.evaluation import history_to_csv
 from cnn_core.learning.runs import TrainingRun
 from tests.support.apptest import app_test, page_path, page_test
+from tests.support.twins import tables, twins
 from ui import sessions, state
 
 pytestmark = pytest.mark.slow
@@ -148,6 +149,25 @@ def test_a_tiny_run_completes_with_results_downloads_and_a_session_model():
     assert set(entry.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     charts = [chart.key for chart in at.get("plotly_chart")]
     assert charts == ["mnist_training_run_history_chart", "run_epochs_moved", "mnist_training_run_confusion"]
+    # Each chart's twin lists its numbers: the history as Keras recorded it, the confusion matrix as counted.
+    history, moved, confusion = (tables(twin) for twin in twins(at))
+    assert history[0][0] == ["epoch", "loss", "accuracy", "validation loss", "validation accuracy"]
+    history_rows, moved_rows, confusion_rows = history[0][1:], moved[0][1:], confusion[0][1:]
+    (row,) = history_rows
+    assert row[0] == "1"
+    shown = [float(cell.rstrip("%").replace(",", "")) / (100 if cell.endswith("%") else 1) for cell in row[1:]]
+    keras = [entry.history[key][0] for key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+    np.testing.assert_allclose(shown, keras, atol=5.1e-5)  # 4 decimals, or a percentage with 2
+    before, after = (np.asarray(s.kernels, np.float64) for s in run.snapshots)
+    moved_by_hand = [np.linalg.norm(after[..., f] - before[..., f]) for f in range(after.shape[-1])]
+    assert [row[0] for row in moved_rows] == [str(f) for f in range(after.shape[-1])]
+    np.testing.assert_allclose([float(row[1]) for row in moved_rows], moved_by_hand, atol=5.1e-5)
+    counts = np.zeros((10, 10), int)
+    np.add.at(counts, (y_test, proba.argmax(axis=1)), 1)
+    assert [row[1:11] for row in confusion_rows] == [[f"{c:,}" for c in row] for row in counts]
+    assert [row[0] for row in confusion_rows] == [str(d) for d in range(10)]
+    right = [float(row[11].rstrip("%")) / 100 for row in confusion_rows]
+    np.testing.assert_allclose(right, counts.diagonal() / counts.sum(axis=1), atol=5.1e-4)
     # The run watched its probe digits: epochs 0 and 1, and the scrubber shows the last one.
     assert [s.epoch for s in run.snapshots] == [0, 1]
     assert at.select_slider(key="run_epochs_epoch").value == 1
