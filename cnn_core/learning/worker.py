@@ -2,7 +2,9 @@
 
 A spawned worker imports this module and never Streamlit. Its entry point, ``worker_main``:
 
-1. watches its parent and exits at once if the parent dies (``parent_process().sentinel``);
+1. watches its parent and exits at once if the parent dies (``parent_process().sentinel``), and
+   lowers its own CPU priority by ``WORKER_NICENESS``: on a class's server the page runs of every
+   visitor share the cores with the trainings, and a page should not wait behind an epoch;
 2. imports Keras (3-6 s of a cold start; a warm worker has done it before its job arrives);
 3. opens the data without copying it: memory-mapped ``.npy`` files (``ArrayFile``);
 4. trains through the app's one path (``learning.train.fit``), reporting throttled progress as
@@ -36,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from cnn_core.learning.settings import TrainingSettings, validation_batch_size
+
+WORKER_NICENESS = 10  # added to the server's niceness in every training process
 
 REPORT_S = 0.5  # Progress reports within an epoch, at most this often.
 
@@ -112,6 +116,7 @@ class StopSignal:
 def worker_main(jobs, messages, stop, cancel) -> None:
     """Entry point of a worker process: import Keras, wait for one job, run it, exit."""
     _watch_parent()
+    _yield_to_pages()
     started = time.monotonic()
     import keras  # noqa: F401  (the slow part of a start, done before the job arrives when warm)
 
@@ -177,6 +182,16 @@ def run_job(job: TrainingJob, messages, stop, cancel) -> tuple[str, dict]:
 
 def _open(pair: tuple[ArrayFile, ArrayFile] | None):
     return None if pair is None else (pair[0].open(), pair[1].open())
+
+
+def _yield_to_pages() -> None:
+    """Run at ``WORKER_NICENESS`` more than the server: idle cores still go to the training at full
+    speed, busy ones to the page runs first (Linux's scheduler gives a nice-10 process about a
+    tenth of a contended core's time)."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # Windows has no nice; a refusal only leaves the priority as it is.
+        pass
 
 
 def _watch_parent() -> None:

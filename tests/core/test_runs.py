@@ -161,3 +161,19 @@ def test_a_bad_time_ceiling_is_refused(monkeypatch, raw):
     monkeypatch.setenv("CNN_LAB_MAX_TRAINING_S", raw)
     with pytest.raises(ValueError, match="CNN_LAB_MAX_TRAINING_S"):
         max_training_seconds()
+
+
+def test_a_worker_runs_at_a_lower_cpu_priority_than_the_server():
+    """Page runs of every visitor must win the cores over a training: the worker is WORKER_NICENESS nicer."""
+    from cnn_core.learning.processes import Worker
+    from cnn_core.learning.worker import WORKER_NICENESS
+
+    worker = Worker()
+    try:
+        kind, pid, _import_s = worker.messages.get(timeout=120)  # "ready": its priority is set before Keras loads
+        assert kind == "ready" and pid == worker.process.pid
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + WORKER_NICENESS, 19)
+    finally:
+        worker.send(None)
+        worker.process.join(30)
