@@ -41,4 +41,7 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:  # also after st.stop() or st.rerun(): big things a page named must not outlive its run
+    state.forget_page_names()

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.data import download, folders, paths, zips
+from cnn_core.data.budget import NOTICE
 from cnn_core.data.errors import DownloadError, renamed
 from cnn_core.data.mnist import cache_dir
 from cnn_core.i18n import LabError
@@ -265,6 +266,9 @@ st.markdown(
 
 st.header(_("1. Data"))
 data = data_section()
+state.forget_after_run(globals(), "data")  # the Start button's callback below outlives this run
+if data is None:  # Released since the Start button was drawn: app.py's notice says so; no stale refusal.
+    st.session_state.pop(f"{RUN_KEY}_refused", None)
 if data is not None:
     data_overview(data)
 
@@ -322,7 +326,10 @@ if data is not None:
     st.header(_("3. Train"))
 
     def make_run() -> TrainingRun:
-        """A run with the settings shown now, named in order for this session."""
+        """A run with the settings shown now, named in order for this session, on the data loaded now."""
+        data = state.folder_data()  # not this run's global: the budget may have released it since
+        if data is None:
+            raise LabError(NOTICE, kind=_(state.FOLDER_DATA_KIND))
         count = state.next_count("folder")
         recipe = _("augmented") if settings is not None else _("plain")
         validation = (data.x_val, data.y_val)  # The seed has no test split: results use validation.

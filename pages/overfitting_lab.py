@@ -6,6 +6,7 @@ import functools
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from cnn_core.data.budget import NOTICE
 from cnn_core.figures.charts import comparison_figure
 from cnn_core.learning.keras_code import NOTE_MODELS, keras_code
 from cnn_core.learning.models import build_cats_dogs_convnet
@@ -166,12 +167,17 @@ def build_runs(data, epochs: int, batch_size: int, learning_rate: float) -> dict
     return runs
 
 
-def start_lab(data, epochs: int, batch_size: int, learning_rate: float) -> None:
+def start_lab(epochs: int, batch_size: int, learning_rate: float) -> None:
     """The button's callback: queue both runs; the server runs one visitor's trainings one at a time.
 
-    It runs before the page reruns, so that rerun already shows the runs and a disabled button.
+    It runs before the page reruns, so that rerun already shows the runs and a disabled button. It
+    takes the data loaded now, not the page's: the memory budget may have released it since.
     """
     if active():
+        return
+    data = state.folder_data()
+    if data is None:
+        st.session_state.setdefault(MESSAGES_KEY, []).append(("error", _(NOTICE, kind=_(state.FOLDER_DATA_KIND))))
         return
     for recipe, run in build_runs(data, epochs, batch_size, learning_rate).items():
         training_ui.submit(run_key(recipe), lambda run=run: run)
@@ -254,6 +260,7 @@ st.markdown(
 )
 
 data = state.folder_data()
+state.forget_after_run(globals(), "data")  # the buttons' callbacks outlive this run; they fetch the data again
 if data is None:
     st.info(
         _(
@@ -333,7 +340,7 @@ st.button(
     type="primary",
     disabled=active(),
     on_click=start_lab,
-    args=(data, epochs, batch_size, learning_rate),
+    args=(epochs, batch_size, learning_rate),
 )
 for kind, text in st.session_state.pop(MESSAGES_KEY, []):
     if kind == "error":

@@ -22,6 +22,7 @@ AUGMENTATION = "augmentation_settings"  # The Augmentation page's settings, offe
 MNIST_RUN = "mnist_training_run"
 FOLDER_RUN = "folder_training_run"
 COUNTS = "run_counts"
+PAGE_NAMES = "page_names_to_forget"  # (page globals, names) to drop when this run ends: forget_after_run
 TICKETS = "training_tickets"  # run key -> the queue ticket of the run under that key
 # What the memory budget's notices call the things it releases (app.py translates them).
 MODEL_KIND = N_("trained model")
@@ -89,6 +90,31 @@ class Held:
         if self.value is not None:
             sessions.supervisor().budget.touch(self.handle)
         return self.value
+
+
+def forget_after_run(namespace: dict, *names: str) -> None:
+    """Drop ``names`` from a page's globals (``namespace``) when this script run ends.
+
+    A page's functions that outlive its run (a widget's callback, its arguments, a format_func, a
+    fragment) keep the page's globals alive until they are replaced, and with them whatever a
+    global names: a data set the memory budget released, or a model it unloaded, would stay in the
+    server. Callbacks must therefore fetch such things when called (``folder_data()``), not read a
+    page global. ``app.py`` calls ``forget_page_names`` once the page has run; a page run on its own
+    (AppTest after ``switch_page``) has the last run's names dropped when it registers again.
+    """
+    pending = st.session_state.get(PAGE_NAMES) or []
+    if any(earlier is not namespace for earlier, _names in pending):  # A new run: the earlier one is over.
+        forget_page_names()
+        pending = []
+    st.session_state[PAGE_NAMES] = [*pending, (namespace, names)]
+
+
+def forget_page_names() -> None:
+    """Drop the names ``forget_after_run`` listed in this session's run (``app.py``, after the page ran or stopped)."""
+    for namespace, names in st.session_state.get(PAGE_NAMES) or ():
+        for name in names:
+            namespace.pop(name, None)
+    st.session_state[PAGE_NAMES] = []
 
 
 def session_models() -> dict[str, SessionModel]:

@@ -253,3 +253,44 @@ class Forever:
 
     def stop(self):
         self.done = True
+
+
+def test_data_the_budget_released_leaves_the_server_and_a_late_start_says_so(monkeypatch):
+    """Alice's data set, released for Bob's, is freed (nothing of her page keeps it); her Start then explains."""
+    import gc
+    import weakref
+
+    from cnn_core.data.budget import MemoryBudget
+
+    monkeypatch.setattr(sessions.supervisor(), "budget", MemoryBudget(6_000_000))  # room for one 4 MB data set
+    alice = open_page(FOLDER_PAGE)
+    load_zip(alice, shapes_members("shapes/", 30))
+    mapped = weakref.ref(alice.session_state["folder_data"].value.x_train)
+    bob = open_page(FOLDER_PAGE)
+    load_zip(bob, shapes_members("shapes/", 30))
+    assert alice.session_state["folder_data"].value is None  # released: Bob's is the newer
+    # Alice's page still shows its Start button, whose callback outlives her last run.
+    button(alice, "Start training").click().run()
+    assert not alice.exception
+    assert "folder_training_run" not in alice.session_state  # nothing started on data that is gone
+    assert alice.file_uploader(key="folder_zip")  # the page asks for data again (app.py's notice says why)
+    gc.collect()
+    assert mapped() is None  # no page global, callback or widget kept the released pictures
+    load_zip(alice, shapes_members("shapes/", 4))  # a smaller set fits beside Bob's; no stale refusal shows
+    assert not alice.error and alice.session_state["folder_data"].value is not None
+
+
+def test_the_lab_starts_nothing_on_data_the_budget_released_since_its_page_was_drawn(monkeypatch):
+    from cnn_core.data.budget import MemoryBudget
+
+    monkeypatch.setattr(sessions.supervisor(), "budget", MemoryBudget(6_000_000))
+    alice = open_page(FOLDER_PAGE)
+    load_zip(alice, shapes_members("shapes/", 30))
+    alice.switch_page(LAB_PAGE).run()
+    assert button(alice, "Start both runs")
+    bob = open_page(FOLDER_PAGE)
+    load_zip(bob, shapes_members("shapes/", 30))  # Alice's data set is released for Bob's
+    button(alice, "Start both runs").click().run()
+    assert not alice.exception
+    assert "lab_run_plain" not in alice.session_state and "lab_run_regularised" not in alice.session_state
+    assert any("First load a data set" in info.value for info in alice.info)
