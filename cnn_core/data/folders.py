@@ -336,20 +336,32 @@ def load_images(
     """
     paths = list(paths)
     shape = (len(paths), *image_size, 3)
-    if out_file is not None:
-        out = np.lib.format.open_memmap(out_file, mode="w+", dtype=np.uint8, shape=shape)
-    else:
+    if out_file is None or not paths:  # (an empty file cannot be mapped)
         out = np.empty(shape, np.uint8)
-    if not paths:
+        for i, array in enumerate(_decoded(paths, image_size, progress)):
+            out[i] = array
         return out
-    # PIL and OpenCV release the GIL while decoding and resizing, so a few threads help.
+    # Written with plain writes, not through a shared mapping: pages written through a mapping
+    # count in this process's memory while it lives, 270 MB for 4,000 pictures of 150x150. The
+    # file is then mapped read-only, and only the pages read (a preview, a batch) are resident.
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False, "shape": shape}
+    with open(out_file, "wb") as file:
+        np.lib.format.write_array_header_1_0(file, header)
+        for array in _decoded(paths, image_size, progress):
+            file.write(np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    return np.load(out_file, mmap_mode="r")
+
+
+def _decoded(paths: list, image_size: tuple[int, int], progress):
+    """Each file decoded to (H, W, 3) uint8, in order; PIL and OpenCV release the GIL, so a few threads help."""
+    if not paths:
+        return
     workers = min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
         for i, array in enumerate(pool.map(lambda p: load_image_file(p, image_size), paths)):
-            out[i] = array
+            yield array
             if progress is not None and (i % 50 == 0 or i == len(paths) - 1):
                 progress(i + 1, len(paths))
-    return out
 
 
 def load_image_folder(

@@ -331,6 +331,19 @@ def test_one_epoch_on_a_folder_reports_the_validation_accuracy_of_its_model(tmp_
     assert result.history["val_loss"][0] == pytest.approx(bce, rel=1e-4)
 
 
+def test_pictures_decoded_into_a_file_are_the_same_and_mapped_read_only(tmp_path):
+    """The file holds exactly what decoding in memory gives; the server maps it read-only, resident only when read."""
+    write_shapes(tmp_path / "shapes", 5)
+    in_memory = load_image_folder(tmp_path / "shapes", image_size=(40, 40), validation_split=0.4)
+    in_file = load_image_folder(tmp_path / "shapes", image_size=(40, 40), validation_split=0.4, out_dir=tmp_path)
+    for name in ("x_train", "x_val"):
+        array = getattr(in_file, name)
+        np.testing.assert_array_equal(array, getattr(in_memory, name))
+        assert not array.flags.writeable
+    assert isinstance(in_file.x_train, np.memmap) and Path(in_file.x_train.filename) == tmp_path / "images.npy"
+    assert np.load(tmp_path / "images.npy").shape == (10, 40, 40, 3)
+
+
 @pytest.mark.slow
 def test_a_folder_run_trains_in_a_worker_on_data_decoded_into_a_file_and_evaluates(tmp_path):
 
