@@ -128,6 +128,9 @@ def _preview(image: np.ndarray) -> np.ndarray:
     return image
 
 
+EDITOR_MIN_WIDTH = 280  # px: a label such as "Filter 1's kernel" plus the editor's toolbar (about 100 px)
+
+
 def grid_editor(label: str, values: np.ndarray, key: str, link: str | None = None) -> np.ndarray | None:
     """An editable grid of numbers -> the parsed (rows, cols) array, or None with an error shown.
 
@@ -137,9 +140,11 @@ def grid_editor(label: str, values: np.ndarray, key: str, link: str | None = Non
     cells = settings.grid_cells(key, default, link)
     frame = pd.DataFrame(cells, columns=[str(c + 1) for c in range(values.shape[1])])
     config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
-    # The label above the table keeps the editor's hover toolbar off the controls above it.
+    # The label above the table keeps the editor's hover toolbar off the controls above it, and the
+    # editor is at least EDITOR_MIN_WIDTH wide so that toolbar (at its right end) leaves the label free.
     st.caption(label)
-    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True, width="content")
+    width = max(EDITOR_MIN_WIDTH, 40 * values.shape[1] + 2)
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True, width=width)
     settings.keep_grid(key, edited.to_numpy().tolist(), default, link)
     try:
         return parse_grid(edited.to_numpy().tolist())
