@@ -21,6 +21,7 @@ from cnn_core.learning.worker import ArrayFile, worker_main
 
 WORKER_NAME = "cnn-lab-training"  # Also the marker that keeps the page script out of the worker.
 WARM_WORKERS_ENV = "CNN_LAB_WARM_WORKERS"
+WORKER_MALLOC_ARENAS = "2"  # MALLOC_ARENA_MAX for training workers (glibc), unless the environment sets it
 
 
 def leave_main_behind() -> None:
@@ -56,6 +57,11 @@ class Worker:
 
     def __init__(self):
         leave_main_behind()
+        # TensorFlow's many threads each get a C heap arena of their own by default, and every arena
+        # keeps the memory it freed: a 150x150 folder training held about 150 MB more that way. A
+        # spawned process inherits the environment; the server's own heap, set up long ago, is not
+        # affected. An operator's own setting wins.
+        os.environ.setdefault("MALLOC_ARENA_MAX", WORKER_MALLOC_ARENAS)
         ctx = mp.get_context("spawn")
         self.messages = ctx.Queue()
         self.stop_event, self.cancel_event = ctx.Event(), ctx.Event()

@@ -168,7 +168,7 @@ def run_job(job: TrainingJob, messages, stop, cancel) -> tuple[str, dict]:
     if job.test is not None:
         messages.put(("evaluating",))
         images, labels = _open(job.test)
-        # Batches of about 16 MB of input: at Keras's usual 256, 150x150 colour pictures made the
+        # Batches of about 4 MB of input: at Keras's usual 256, 150x150 colour pictures made the
         # first conv layer's output alone 0.7 GB, and the worker jumped by 5 GB when a run ended
         # (benchmarks/server_memory.py).
         batch = validation_batch_size(1, images.shape[1:])

@@ -177,3 +177,19 @@ def test_a_worker_runs_at_a_lower_cpu_priority_than_the_server():
     finally:
         worker.send(None)
         worker.process.join(30)
+
+
+def test_a_worker_keeps_few_c_heap_arenas_unless_the_operator_chose():
+    from cnn_core.learning.processes import WORKER_MALLOC_ARENAS, Worker
+
+    worker = Worker()
+    try:
+        kind, pid, _import_s = worker.messages.get(timeout=120)
+        assert kind == "ready"
+        environment = dict(
+            entry.split("=", 1) for entry in open(f"/proc/{pid}/environ").read().split("\0") if "=" in entry
+        )
+        assert environment["MALLOC_ARENA_MAX"] == os.environ.get("MALLOC_ARENA_MAX", WORKER_MALLOC_ARENAS)
+    finally:
+        worker.send(None)
+        worker.process.join(30)
