@@ -29,8 +29,9 @@ those times are printed.
 
 Targets (printed, never asserted): server CPU per concept page run <= 30 ms without a training;
 p95 <= 1.0 s at 30 clients and <= 2.0 s at 60 with one training running; <= 100 KB per concept page
-run; on the Keras pages p95 <= 2 s at 10 clients. They are for Streamlit's default settings;
-``--streamlit-option runner.postScriptGC=false`` (say) shows what a setting changes. The visitors
+run; on the Keras pages p95 <= 2 s at 10 clients. They are for the project's settings
+(``.streamlit/config.toml``, which turns off Streamlit's full collection after every run);
+``--streamlit-option runner.postScriptGC=true`` (say) shows what a setting changes. The visitors
 run in this process at a lower CPU priority (``--client-nice``, default 10) so that the server is
 served first; their CPU time is printed. With ``--url`` the script uses a running server; CPU and
 memory need ``--server-pid``, and the split by thread needs the run log, which only a server
@@ -492,8 +493,8 @@ def parse_args() -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a Streamlit setting for the server started here, e.g. runner.postScriptGC=false "
-        "(repeatable; the targets are for the defaults)",
+        help="a Streamlit setting for the server started here, e.g. runner.postScriptGC=true "
+        "(repeatable; the targets are for the project's .streamlit/config.toml)",
     )
     parser.add_argument("--client-nice", type=int, default=10, help="CPU niceness of the visitors (default 10)")
     args = parser.parse_args()
@@ -514,7 +515,7 @@ def main() -> None:
     os.nice(args.client_nice)  # After the launch, so the server keeps the normal priority.
     probe = Probe(pid, log_path)
     try:
-        settings = ", ".join(args.streamlit_option) or "Streamlit's defaults"
+        settings = ", ".join(args.streamlit_option) or "the project's .streamlit/config.toml"
         print(
             f"server {url} (pid {pid or 'unknown'}, {settings}); {os.cpu_count()} CPUs; load average "
             f"{os.getloadavg()[0]:.2f}; visitors at niceness {args.client_nice}"
