@@ -308,6 +308,11 @@ cam_class = class_names[predicted if target is None else target]
 overlay_column.image(
     pictures.overlay_heatmap(enlarged(x), heatmap), caption=_("Grad-CAM for '{name}'", name=cam_class), width=280
 )
+overlay_column.image(
+    pictures.colour_strip("jet", 280, 12),
+    caption=_("its colour bar: 0, no evidence (blue) → 1, the strongest evidence for the class (red)"),
+    width=280,
+)
 st.caption(
     _(
         "Grad-CAM weighs each map of the last conv layer (`{layer}`, {height}x{width}) by how "
@@ -324,6 +329,15 @@ values_twin([(_("Grad-CAM for '{name}'", name=cam_class), heatmap)], "activation
 st.header(_("Feature maps, layer by layer"))
 per_row = st.slider(_("Maps per row"), 4, MAX_PER_ROW, MAX_PER_ROW, key="activations_per_row")
 st.caption(_("Each map is numbered by its channel; **Zoom** opens one map of that layer with its values."))
+st.image(
+    pictures.colour_strip("viridis", 280, 12),
+    caption=_(
+        "The maps' colour bar: each map on its own scale (the seed's recipe): its mean in the middle, two "
+        "standard deviations below it dark, two above it yellow; a flat map is all middle colour. Each "
+        "layer's table lists every map's real values."
+    ),
+    width=280,
+)
 for layer, activation in maps:
     height, width, channels = activation.shape
     grid = activations.activation_grid(activation, per_row)

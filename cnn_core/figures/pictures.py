@@ -19,6 +19,20 @@ def colorize(values: np.ndarray, colorscale: str = "viridis") -> np.ndarray:
     return _lookup_table(colorscale)[values]
 
 
+def colour_strip(colorscale: str = "viridis", width: int = 256, height: int = 12) -> np.ndarray:
+    """A colour bar for a picture drawn with ``colorize``: the scale from its lowest value (left) to
+    its highest (right), (height, width, 3) uint8.
+
+    >>> strip = colour_strip("viridis", 256, 2)
+    >>> strip.shape, (strip[0, 0] == colorize(np.zeros((1, 1), np.uint8))[0, 0]).all()
+    ((2, 256, 3), np.True_)
+    """
+    if width < 2 or height < 1:
+        raise ValueError(f"a colour strip needs a width of 2 or more and a height of 1 or more, got {width}x{height}")
+    ramp = np.rint(np.linspace(0, 255, width)).astype(np.uint8)
+    return colorize(np.repeat(ramp[None, :], height, axis=0), colorscale)
+
+
 def grid_picture(grid: np.ndarray, cell_shape: tuple[int, int], scale: int = 1) -> np.ndarray:
     """A coloured activation grid for display: viridis, enlarged ``scale`` times, cells split by white lines."""
     if scale < 1:

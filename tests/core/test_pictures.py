@@ -1,4 +1,4 @@
-"""cnn_core.figures.pictures.field_picture: a receptive field outlined on an enlarged input, the rest dimmed."""
+"""cnn_core.figures.pictures: a receptive field outlined on an enlarged input (the rest dimmed), and colour strips."""
 
 import numpy as np
 import pytest
@@ -28,3 +28,25 @@ def test_no_box_is_the_enlarged_picture_and_a_box_outside_is_refused():
     assert plain.shape == (8, 8, 3) and plain[0, 0].tolist() == [0, 0, 0] and plain[7, 7].tolist() == [255] * 3
     with pytest.raises(ValueError, match=r"inside a \(4, 4\) picture"):
         field_picture(image, (0, 0, 4, 3))
+
+
+@pytest.mark.parametrize("colorscale", ["viridis", "jet"])
+def test_a_colour_strip_runs_from_the_scales_lowest_colour_to_its_highest(colorscale):
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    from cnn_core.figures.pictures import colour_strip
+
+    strip = colour_strip(colorscale, 64, 5)
+    assert strip.shape == (5, 64, 3) and strip.dtype == np.uint8
+    assert (strip == strip[:1]).all()  # every row the same
+    # plotly's own sampling of the scale at each column's place, 0 at the left to 1 at the right
+    positions = np.rint(np.linspace(0, 255, 64)) / 255
+    reference = np.array([unlabel_rgb(c) for c in sample_colorscale(colorscale, list(positions))], dtype=float)
+    assert np.abs(strip[0].astype(float) - reference).max() <= 1.0
+
+
+def test_a_colour_strip_needs_room():
+    from cnn_core.figures.pictures import colour_strip
+
+    with pytest.raises(ValueError, match="width of 2 or more"):
+        colour_strip("viridis", 1, 4)
