@@ -68,6 +68,40 @@ st.info(
 )
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def kernels_figure(fingerprint: str, lang: str, _kernel: np.ndarray):
+    """The first layer's kernels as small pictures, made once per model and language for every visitor.
+
+    Plotly's faceted figure takes about 0.2 s to build, half of this page's run; nothing changes it
+    but the weights (``fingerprint``) and the language, and ``st.plotly_chart`` only reads it.
+    """
+    figure = charts.kernels_figure(_kernel)
+    # The facets are titled "filter N"; the number stays, the word follows the language.
+    figure.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
+    figure.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")
+    return figure
+
+
+# Every visitor opens on the same model and picture: their maps, probabilities and Grad-CAM are
+# made once. Keyed by the weights' fingerprint and the picture's pixels; a few entries only, since
+# a 150x150 model's maps are megabytes; the page only reads them.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def model_answers(fingerprint: str, x: np.ndarray, _model):
+    """(every layer's maps, the class probabilities) of ``_model`` for ``x``, read-only: visitors share them."""
+    maps, probabilities = activations.layer_activations(_model, x), np.asarray(class_probabilities(_model, x))
+    for array in [probabilities, *(values for _name, values in maps)]:
+        array.setflags(write=False)
+    return maps, probabilities
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def grad_cam(fingerprint: str, x: np.ndarray, target: int | None, _model) -> np.ndarray:
+    """``gradcam.grad_cam`` for the class ``target`` (None: the predicted one), read-only: visitors share it."""
+    heatmap = np.asarray(gradcam.grad_cam(_model, x, class_index=target))
+    heatmap.setflags(write=False)
+    return heatmap
+
+
 @st.cache_resource(show_spinner=False)
 def seed_cats_dogs_model():
     """The seed's architecture with random weights, shared read-only: shows its listing's shapes."""
@@ -279,8 +313,8 @@ except ValueError as exc:
 if x is None:
     st.stop()
 try:
-    maps = activations.layer_activations(model, x)
-    probabilities = class_probabilities(model, x)
+    fingerprint = model_fingerprint(model)  # what the cached answers below are keyed by, with the picture
+    maps, probabilities = model_answers(fingerprint, x, model)
 except ValueError as exc:
     show_error(exc)
     st.stop()
@@ -303,7 +337,7 @@ with explained:
         format_func={-1: _("the predicted class"), **dict(enumerate(class_names))}.get,
     )
 target = None if choice < 0 else choice
-heatmap = gradcam.grad_cam(model, x, class_index=target)
+heatmap = grad_cam(fingerprint, x, target, model)
 cam_class = class_names[predicted if target is None else target]
 overlay_column.image(
     pictures.overlay_heatmap(enlarged(x), heatmap), caption=_("Grad-CAM for '{name}'", name=cam_class), width=280
@@ -432,11 +466,7 @@ st.markdown(
     )
 )
 first_kernel = np.asarray(activations.first_conv_kernel(model, input_shape), dtype=float)  # (kh, kw, C, F)
-kernels = charts.kernels_figure(first_kernel)
-# The facets are titled "filter N"; the number stays, the word follows the language.
-kernels.for_each_annotation(lambda a: a.update(text=_("filter {index}", index=a.text.split()[-1])))
-kernels.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>")
-st.plotly_chart(kernels, key="activations_kernels")
+st.plotly_chart(kernels_figure(fingerprint, language(), first_kernel), key="activations_kernels")
 # The twin: each filter's weights as the figure draws them (one grid, or its red, green and blue channels).
 CHANNEL_NAMES = (N_("red"), N_("green"), N_("blue"))
 values_twin(

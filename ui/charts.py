@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnn_core.figures.style import TEXT_CELLS_MAX
 from cnn_core.ops.formulas import format_value
-from ui.i18n import _, number, percent
+from ui.i18n import _, number
 
 
 def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (), alt: str | None = None) -> None:
@@ -35,10 +35,24 @@ def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (),
 
 
 def values_twin(tables: Sequence[tuple[str, np.ndarray]], key: str, decimals: int = 2) -> None:
-    """Only the twin of ``value_chart``, each value with ``decimals``: for a figure drawn another way (a picture, an overlay)."""
+    """Only the twin of ``value_chart``, each value with ``decimals``: for a figure drawn another way (a picture, an overlay).
+
+    The small tables go out as one markdown element (a page run's cost grows with its elements:
+    the first layer's 32 kernels would be 64); a large map is summed up with its CSV as in ``value_chart``.
+    """
     with st.expander(_("The numbers in this figure")):
+        small = []
         for i, (title, values) in enumerate(tables):
-            _twin(title, np.asarray(values, dtype=float), f"{key}_twin_{i}", decimals)
+            values = np.asarray(values, dtype=float)
+            if values.size <= TEXT_CELLS_MAX:
+                heading = _(
+                    "**{title}** ({height}×{width}):", title=title, height=values.shape[0], width=values.shape[1]
+                )
+                small.append(heading + "\n\n" + _table(values, decimals))
+            else:
+                _twin(title, values, f"{key}_twin_{i}", decimals)
+        if small:
+            st.markdown("\n\n".join(small))
 
 
 Table = tuple[str, Sequence[str], Sequence[Sequence[str]]]  # (title, column names, rows of shown texts)
@@ -55,11 +69,12 @@ def numbers_twin(tables: Sequence[Table]) -> None:
     tables = [table for table in tables if table[2]]
     if not tables:
         return
-    with st.expander(_("The numbers in this figure")):
-        for title, header, rows in tables:
-            if title:
-                st.markdown(f"**{title}**")
-            st.markdown(labelled_table(header, rows))
+    with st.expander(_("The numbers in this figure")):  # One markdown element for all of them.
+        st.markdown(
+            "\n\n".join(
+                (f"**{title}**\n\n" if title else "") + labelled_table(header, rows) for title, header, rows in tables
+            )
+        )
 
 
 def channel_table(maps: np.ndarray, title: str = "") -> Table:
@@ -71,8 +86,10 @@ def channel_table(maps: np.ndarray, title: str = "") -> Table:
     values = np.asarray(maps, dtype=np.float32).reshape(-1, np.shape(maps)[-1])
     low, high, mean, active = values.min(axis=0), values.max(axis=0), values.mean(axis=0), (values > 0).mean(axis=0)
     header = [_("channel"), _("lowest"), _("highest"), _("mean"), _("above 0")]
+    # Plain formatting, not the language's number style: a deep layer has 128 rows of four numbers,
+    # and Babel's formatting cost tens of milliseconds a run (both languages write 0.1234 and 56%).
     rows = [
-        [str(c), number(low[c], 4), number(high[c], 4), number(mean[c], 4), percent(active[c], 0)]
+        [str(c), f"{low[c]:.4f}", f"{high[c]:.4f}", f"{mean[c]:.4f}", f"{active[c]:.0%}"]
         for c in range(values.shape[1])
     ]
     return title, header, rows

@@ -14,9 +14,10 @@ def tables(twin) -> list[list[list[str]]]:
     """Each markdown table in ``twin``: its header row, then its body rows, each a list of cell texts."""
     found = []
     for markdown in twin.markdown:
-        lines = markdown.value.splitlines()
-        if len(lines) > 1 and lines[1].startswith("|---"):
-            found.append([_cells(line) for line in lines if not line.startswith("|---")])
+        for block in markdown.value.split("\n\n"):  # a markdown element may hold several tables
+            lines = block.strip().splitlines()
+            if len(lines) > 1 and lines[1].startswith("|---"):
+                found.append([_cells(line) for line in lines if not line.startswith("|---")])
     return found
 
 
