@@ -362,16 +362,15 @@ values_twin([(_("Grad-CAM for '{name}'", name=cam_class), heatmap)], "activation
 # 3. Every layer's maps, as in the seed.
 st.header(_("Feature maps, layer by layer"))
 per_row = st.slider(_("Maps per row"), 4, MAX_PER_ROW, MAX_PER_ROW, key="activations_per_row")
-st.caption(_("Each map is numbered by its channel; **Zoom** opens one map of that layer with its values."))
-st.image(
-    pictures.colour_strip("viridis", 280, 12),
-    caption=_(
-        "The maps' colour bar: each map on its own scale (the seed's recipe): its mean in the middle, two "
-        "standard deviations below it dark, two above it yellow; a flat map is all middle colour. Each "
-        "layer's table lists every map's real values."
-    ),
-    width=280,
+st.caption(
+    _(
+        "Each map is numbered by its channel; **Zoom** opens one map of that layer with its values. Each "
+        "map has its own colour scale (the seed's recipe): its mean in the middle colour, two standard "
+        "deviations below it dark, two above it yellow, so a flat map is all middle colour. Each layer's "
+        "table lists every map's real values."
+    )
 )
+st.image(pictures.colour_strip("viridis", 280, 12), caption=_("mean − 2 SD · mean · mean + 2 SD"), width=280)
 for layer, activation in maps:
     height, width, channels = activation.shape
     grid = activations.activation_grid(activation, per_row)
