@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import gc
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -167,8 +168,9 @@ class Supervisor:
                 cleanups.append(cleanup)
 
     def tick(self) -> None:
-        """One round: the queue, then every tracked session that is gone."""
+        """One round: the queue, then every tracked session that is gone, then ended workers reaped."""
         self.queue.tick()
+        multiprocessing.active_children()  # Waits for ended training processes, so none is left a zombie.
         with self._lock:
             tracked = list(self._sessions)
         gone = [session_id for session_id in tracked if self.watch.state(session_id) is Liveness.GONE]

@@ -3,6 +3,8 @@
 The same mechanism through a real server and a real closed tab: tests/browser/test_training_queue.py.
 """
 
+import time
+
 from cnn_core.data.budget import MemoryBudget
 from ui import sessions
 from ui.sessions import Liveness, SessionWatch
@@ -117,3 +119,29 @@ def test_a_release_collects_cycles_that_were_frozen_while_alive():
         assert gc.get_freeze_count() > 0  # what is still alive is frozen again
     finally:
         gc.unfreeze()
+
+
+def test_a_tick_reaps_ended_training_processes():
+    """A worker that ended on its own is waited for by the next tick, not left a zombie under the server."""
+    from cnn_core.learning.processes import Worker
+
+    supervisor = sessions.Supervisor(Gone(), budget=MemoryBudget(1000), start=False)
+    worker = Worker()
+    worker.messages.get(timeout=120)  # ready
+    worker.send(None)  # dismissed: it exits by itself
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _state(worker.process.pid) != "Z":
+        time.sleep(0.1)
+    assert _state(worker.process.pid) == "Z"  # ended, not yet waited for
+    deadline = time.monotonic() + 5  # the supervisor ticks every second; a zombie goes within a few
+    while time.monotonic() < deadline and _state(worker.process.pid) == "Z":
+        supervisor.tick()
+        time.sleep(0.2)
+    assert _state(worker.process.pid) == "gone"
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
