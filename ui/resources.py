@@ -110,13 +110,37 @@ def freeze_long_lived_objects() -> None:
     """Take the objects alive now (TensorFlow's and Keras's modules, mostly) out of later garbage
     collections; the pages that use Keras call this once Keras is loaded.
 
-    Streamlit runs a full collection after every script run, fragment reruns included, and calls
-    ``keras.backend.clear_session()``, which collects again. With TensorFlow loaded each costs
+    Streamlit ran a full collection after every script run (now off in the project's config), and
+    calls ``keras.backend.clear_session()``, which collected again (now without its collection:
+    ``_no_collection_in_clear_session``). With TensorFlow loaded each costs
     0.4-0.9 s holding the GIL; a training page polling every half second then starved its training
     thread (5-10x slower, measured). Frozen, a collection takes well under a millisecond. Done once
     per process, after a collection, so only live objects are frozen.
     """
-    import keras  # noqa: F401  (imported for its objects, which are what gets frozen)
+    import keras
 
+    _no_collection_in_clear_session(keras)
     gc.collect()
     gc.freeze()
+
+
+def _no_collection_in_clear_session(keras) -> None:
+    """Make Keras's ``clear_session`` skip its full collection in this server.
+
+    Once Keras is imported, Streamlit calls ``keras.backend.clear_session()`` after every script run
+    of every session (``_clean_problem_modules``), and Keras 3's ``clear_session`` then runs
+    ``gc.collect()`` (its ``free_memory=True``): the very full collection ``runner.postScriptGC =
+    false`` turns off, paid on every concept page run once anyone has opened a Keras page (9-23 ms a
+    run with 30-60 visitors, ``benchmarks/classroom.py``). Keras documents ``free_memory=False`` for
+    callers that clear sessions often; the rest of ``clear_session`` still runs. The worker processes,
+    which never run this, keep Keras's default.
+    """
+    original = keras.backend.clear_session
+    if getattr(original, "without_collection", False):
+        return
+
+    def clear_session(free_memory: bool = False):
+        return original(free_memory=free_memory)
+
+    clear_session.without_collection = True
+    keras.backend.clear_session = clear_session
