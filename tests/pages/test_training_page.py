@@ -133,7 +133,7 @@ def test_an_architecture_that_shrinks_to_nothing_gets_a_message():
 
 
 def test_a_tiny_run_completes_with_results_downloads_and_a_session_model():
-    at = start(configure(page(), size=400, epochs=1))
+    at = start(configure(page(), size=2000, epochs=1))
     run = finish(at)
     assert run.snapshot().status == "finished"
     metrics = {m.label: m.value for m in at.metric}
