@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.figures.pictures import field_picture
+from cnn_core.figures.pictures import colour_strip, field_picture
 from cnn_core.i18n import LabError
 from cnn_core.learning.explain import explain_cell, receptive_fields
 from ui import network
@@ -68,6 +68,8 @@ st.markdown(
         "as one row of numbers; the Dense layers weigh all of them."
     )
 )
+# The maps' colour bar: the activation grids' recipe, each map standardised on its own.
+st.image(colour_strip("viridis", 280, 12), caption=_("mean − 2 SD · mean · mean + 2 SD"), width=280)
 for out in outputs:
     network.show_layer(out, fields.get(out.name))
 
