@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.data.rows import as_rows
 from cnn_core.i18n import N_, LabError
 
 
@@ -34,7 +35,7 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 256) -> np.ndarra
     called directly, ``model(x, training=False)``, batch by batch: for one image this is several
     times faster than ``model.predict``, which sets up a whole input pipeline per call.
     """
-    images = np.asarray(images)
+    images = as_rows(images)  # A worker's RowFile reads each batch from its file.
     input_shape = tuple(model.input_shape[1:])  # (H, W, C)
     add_channel = images.ndim == len(input_shape)
     shape = images.shape[1:] + ((1,) if add_channel else ())

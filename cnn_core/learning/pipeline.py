@@ -36,9 +36,10 @@ def make_dataset(
     """
     import tensorflow as tf
 
+    from cnn_core.data.rows import as_rows
     from cnn_core.vision.augment import augment_batch
 
-    images, labels = np.asarray(images), np.asarray(labels)
+    images, labels = as_rows(images), np.asarray(labels)  # A worker's RowFile reads each batch from its file.
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(
             f"need as many labels as images (at least one), got {len(images)} images and {len(labels)} labels"

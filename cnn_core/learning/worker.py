@@ -6,7 +6,7 @@ A spawned worker imports this module and never Streamlit. Its entry point, ``wor
    lowers its own CPU priority by ``WORKER_NICENESS``: on a class's server the page runs of every
    visitor share the cores with the trainings, and a page should not wait behind an epoch;
 2. imports Keras (3-6 s of a cold start; a warm worker has done it before its job arrives);
-3. opens the data without copying it: memory-mapped ``.npy`` files (``ArrayFile``);
+3. opens the data without copying it: rows of ``.npy`` files read as batches take them (``ArrayFile``);
 4. trains through the app's one path (``learning.train.fit``), reporting throttled progress as
    messages and stopping after the current batch once Stop or Cancel is pressed or the run's
    wall-clock ceiling passes;
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_core.data.rows import RowFile, npy_layout
 from cnn_core.learning.settings import TrainingSettings, validation_batch_size
 
 WORKER_NICENESS = 10  # added to the server's niceness in every training process
@@ -52,9 +53,14 @@ class ArrayFile:
     start: int = 0
     stop: int | None = None
 
-    def open(self) -> np.ndarray:
-        """A read-only memory-mapped view: nothing is read until a batch gathers its rows."""
-        return np.load(self.path, mmap_mode="r")[self.start : self.stop]
+    def open(self) -> RowFile | np.ndarray:
+        """The rows, read from the file as batches take them (``RowFile``): the worker holds a batch, not
+        the data set (a mapping would keep every page it touched, 270 MB for a 4,000-picture folder at
+        150x150, in the worker's memory). A file whose rows are not plain records is mapped instead."""
+        layout = npy_layout(self.path)
+        if layout is None:
+            return np.load(self.path, mmap_mode="r")[self.start : self.stop]
+        return RowFile(self.path, layout, self.start, self.stop)
 
 
 @dataclass(frozen=True)
