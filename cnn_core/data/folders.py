@@ -10,6 +10,7 @@ the training pipeline (``cnn_core.learning.pipeline``) augments and scales them 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ MAX_IMAGES = 4_000
 IMAGE_SIZE = (150, 150)
 # Per picture of a data set (zip member or folder file), read from its header before it is decoded.
 MAX_IMAGE_PIXELS = 16_000_000
+IN_FLIGHT = 2  # pictures decoded ahead per decoding thread: enough to keep the threads busy, no pile
 
 
 def is_image_name(name: str) -> bool:
@@ -353,13 +355,21 @@ def load_images(
 
 
 def _decoded(paths: list, image_size: tuple[int, int], progress):
-    """Each file decoded to (H, W, 3) uint8, in order; PIL and OpenCV release the GIL, so a few threads help."""
+    """Each file decoded to (H, W, 3) uint8, in order; PIL and OpenCV release the GIL, so a few threads help.
+
+    At most ``IN_FLIGHT`` pictures per worker thread are decoded ahead of the one being written:
+    ``Executor.map`` would submit every file at once and keep each decoded picture until it is
+    consumed, so a writer slowed by a class's page runs let finished pictures pile up in memory.
+    """
     if not paths:
         return
     workers = min(4, os.cpu_count() or 1)
+    ahead = deque()
     with ThreadPoolExecutor(workers) as pool:
-        for i, array in enumerate(pool.map(lambda p: load_image_file(p, image_size), paths)):
-            yield array
+        for i in range(len(paths)):
+            while len(ahead) < workers * IN_FLIGHT and i + len(ahead) < len(paths):
+                ahead.append(pool.submit(load_image_file, paths[i + len(ahead)], image_size))
+            yield ahead.popleft().result()
             if progress is not None and (i % 50 == 0 or i == len(paths) - 1):
                 progress(i + 1, len(paths))
 

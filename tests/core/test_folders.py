@@ -437,3 +437,29 @@ def test_the_seed_model_for_folders_and_its_softmax_head():
     assert build_cats_dogs_convnet(dropout=0.5).count_params() == 3_453_121
     three = build_cats_dogs_convnet(num_classes=3)
     assert three.output_shape == (None, 3) and three.layers[-1].activation.__name__ == "softmax"
+
+
+def test_decoding_keeps_only_a_few_pictures_ahead_of_the_writer(monkeypatch):
+    """A slow writer (a busy server) does not let decoded pictures pile up: at most IN_FLIGHT per
+    decoding thread are decoded ahead of the one being written."""
+    import threading
+    import time
+
+    from cnn_core.data import folders
+
+    decoded, lock = [], threading.Lock()
+
+    def fake_load(path, image_size):
+        with lock:
+            decoded.append(path)
+        return np.zeros((*image_size, 3), np.uint8)
+
+    monkeypatch.setattr(folders, "load_image_file", fake_load)
+    paths = [f"picture_{i}.png" for i in range(200)]
+    pictures = folders._decoded(paths, (4, 4), None)
+    ahead = min(4, os.cpu_count() or 1) * folders.IN_FLIGHT
+    for written in range(1, 6):
+        next(pictures)
+        time.sleep(0.05)  # the threads have every chance to run ahead
+        assert written <= len(decoded) <= written + ahead
+    assert len(list(pictures)) == 195 and sorted(decoded) == sorted(paths)
