@@ -37,11 +37,13 @@ Measured on a 2-core machine shared with other work (load average 2-8), default 
     f32db80       706       3259               4389             8283              8283 (+7577)
     main 71ca77a  704       3158 (anon 713)    5718             10665 (workers)   3067 (+2363, anon 622)
 
-On main the server's anonymous memory stays under 0.75 GB and workers' memory leaves with them, but
-the decoded data sets stay mapped into the server (file RSS 2.4 GB for 8 of them, also those the
-budget released and, after the sessions left, their deleted files) until a full garbage collection
-runs; and a stopped run's evaluation (predict at batch 256 on 150x150 pictures) takes each worker
-to about 3.5 GB.
+That was 71ca77a: the decoded data sets stayed mapped into the server (file RSS 2.4 GB for 8 of
+them) until a full garbage collection ran, and a stopped run's evaluation (predict at batch 256 on
+150x150 pictures) took each worker to about 3.5 GB. Since then (the closing notes of issue 17 give
+each step): 2830613 peaked at 1000 MB in the server, 2867 MB tree PSS, settled +144 MB; with the
+workers reading rows instead of mapping the data set and the decoding window, 3db958e peaked at
+976-983 MB in the server, 2424-2450 MB tree PSS (3196-3227 summed RSS), settled +145-147 MB
+(two runs, load 0.4-2.1).
 
 Sampled every ``--interval`` s from /proc: the server process's RSS (and its anonymous and file-backed
 parts: main's decoded data sets are memory-mapped files, whose pages count as file RSS), the summed
@@ -294,6 +296,14 @@ def can_start(client: StreamlitClient) -> bool:
     return any(w.matches("Start training") and not w.proto.disabled for w in client.widgets.values())
 
 
+def run_ended(client: StreamlitClient) -> bool:
+    """The run's results are on the page: "Start training" is offered again, or, when the budget has
+    released this visitor's data set since (a stopped run's model joins the budget), the trained model
+    is announced for Activation maps."""
+    done = any("is now available on the Activation maps page" in t for t in client.texts.values())
+    return not progress(client) and (can_start(client) or done)
+
+
 def progress(client: StreamlitClient) -> str:
     return next((t for t in client.texts.values() if BATCH.search(t) or t.startswith("Starting")), "")
 
@@ -414,8 +424,13 @@ async def scenario(args, url: str, sampler: Sampler, zip_bytes: bytes, notes: li
                     await client.press("Stop")
                 except LookupError:
                     notes.append("a training had no Stop button (already ended?)")
-            ok = await wait_for_rerun(trainers, can_start, 300)
-            notes.append(f"stopped runs ended: {ok}; " + " | ".join(progress(c) or "-" for c in trainers))
+            ok = await wait_for_rerun(trainers, run_ended, 300)
+            notes.append(
+                f"stopped runs ended: {ok}; "
+                + " | ".join(
+                    progress(c) or ("ended" if run_ended(c) else f"not ended: {alerts(c)[:3]}") for c in trainers
+                )
+            )
 
     phase("leave")
     await asyncio.gather(*(c.close() for c in clients))
