@@ -44,6 +44,11 @@ WORKER_NICENESS = 10  # added to the server's niceness in every training process
 
 REPORT_S = 0.5  # Progress reports within an epoch, at most this often.
 
+# Files up to this size are mapped: their pages cost the worker at most this much, and gathering
+# many small rows from a mapping is about 3x faster than one read per row (MNIST's 47 MB of digits:
+# 0.7 against 2.1 ms per batch of 64).
+MAP_UP_TO_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class ArrayFile:
@@ -55,10 +60,11 @@ class ArrayFile:
 
     def open(self) -> RowFile | np.ndarray:
         """The rows, read from the file as batches take them (``RowFile``): the worker holds a batch, not
-        the data set (a mapping would keep every page it touched, 270 MB for a 4,000-picture folder at
-        150x150, in the worker's memory). A file whose rows are not plain records is mapped instead."""
+        the data set (a mapping keeps every page it touched resident in the worker: 270 MB for a
+        4,000-picture folder at 150x150). A file of at most ``MAP_UP_TO_BYTES``, or one whose rows
+        are not plain records, is mapped read-only instead."""
         layout = npy_layout(self.path)
-        if layout is None:
+        if layout is None or Path(self.path).stat().st_size <= MAP_UP_TO_BYTES:
             return np.load(self.path, mmap_mode="r")[self.start : self.stop]
         return RowFile(self.path, layout, self.start, self.stop)
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_core.data.rows import RowFile, as_rows, npy_layout
+from cnn_core.learning import worker
 from cnn_core.learning.pipeline import make_dataset
 from cnn_core.learning.worker import ArrayFile
 
@@ -68,22 +69,32 @@ def test_a_file_cut_short_says_so(saved, tmp_path):
         RowFile(str(cut), layout)[3:5]
 
 
-def test_fortran_ordered_files_are_left_to_a_mapping(tmp_path):
+def _mapped(path: str) -> bool:
+    return any(line.rstrip().endswith(path) for line in Path("/proc/self/maps").read_text().splitlines())
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc/self/maps")
+def test_small_files_are_mapped(saved):
+    array, path = saved
+    opened = ArrayFile(path, 2, 9).open()
+    assert isinstance(opened, np.memmap) and _mapped(path)
+    np.testing.assert_array_equal(opened, array[2:9])
+
+
+def test_fortran_ordered_files_are_left_to_a_mapping(tmp_path, monkeypatch):
+    monkeypatch.setattr(worker, "MAP_UP_TO_BYTES", 0)
     path = tmp_path / "fortran.npy"
     np.save(path, np.asfortranarray(np.arange(24).reshape(4, 6)))
     assert npy_layout(str(path)) is None
     np.testing.assert_array_equal(ArrayFile(str(path), 1, 3).open(), np.arange(24).reshape(4, 6)[1:3])
 
 
-def _mapped(path: str) -> bool:
-    return any(line.rstrip().endswith(path) for line in Path("/proc/self/maps").read_text().splitlines())
-
-
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc/self/maps")
-def test_a_worker_reads_batches_without_mapping_the_data_set(saved):
-    """The worker's view of a data set holds no mapping of the file, so its pages never count in the
-    worker's memory; the batches it gathers are the file's rows."""
+def test_a_worker_reads_batches_without_mapping_the_data_set(saved, monkeypatch):
+    """The worker's view of a data set past ``MAP_UP_TO_BYTES`` holds no mapping of the file, so its
+    pages never count in the worker's memory; the batches it gathers are the file's rows."""
     array, path = saved
+    monkeypatch.setattr(worker, "MAP_UP_TO_BYTES", 1000)  # the test's file is 3.6 kB
     images = ArrayFile(path, 0, 32).open()
     labels = np.arange(32)  # Each label names its row, so every gathered picture can be checked.
     assert isinstance(images, RowFile) and as_rows(images) is images
