@@ -193,3 +193,53 @@ def test_a_worker_keeps_few_c_heap_arenas_unless_the_operator_chose():
     finally:
         worker.send(None)
         worker.process.join(30)
+
+
+def test_a_job_read_row_by_row_trains_as_one_read_through_a_mapping(mnist, tmp_path, monkeypatch):
+    """run_job in this process twice on the same seeded job: once with its arrays mapped, once read
+    row by row from the files (``RowFile``, what a worker does with a data set past
+    ``MAP_UP_TO_BYTES``); the same batches give the same history, evaluation and saved model."""
+    import threading
+
+    from cnn_core.data.rows import RowFile
+    from cnn_core.learning import worker
+    from cnn_core.learning.worker import TrainingJob, run_job
+
+    (x, y), (x_test, y_test) = mnist
+    files = {}
+    for name, array in {"x": x[:400], "y": y[:400], "vx": x[400:500], "vy": y[400:500]}.items():
+        np.save(tmp_path / f"{name}.npy", np.asarray(array))
+        files[name] = worker.ArrayFile(str(tmp_path / f"{name}.npy"))
+    np.save(tmp_path / "tx.npy", np.asarray(x_test[:200]))
+    np.save(tmp_path / "ty.npy", np.asarray(y_test[:200]))
+    test = (worker.ArrayFile(str(tmp_path / "tx.npy")), worker.ArrayFile(str(tmp_path / "ty.npy")))
+
+    def run(limit: int, out: str) -> dict:
+        monkeypatch.setattr(worker, "MAP_UP_TO_BYTES", limit)
+        (tmp_path / out).mkdir()
+        job = TrainingJob(
+            SMALL,
+            (files["x"], files["y"]),
+            (files["vx"], files["vy"]),
+            test,
+            num_classes=10,
+            settings=TrainingSettings(epochs=2, batch_size=40),
+            seed=5,
+            out_dir=str(tmp_path / out),
+        )
+        messages = []
+        status, result = run_job(
+            job, type("Sink", (), {"put": staticmethod(messages.append)}), threading.Event(), threading.Event()
+        )
+        assert status == "finished", messages
+        return result
+
+    assert isinstance(files["x"].open(), np.memmap)
+    mapped = run(2**40, "mapped")
+    monkeypatch.setattr(worker, "MAP_UP_TO_BYTES", 0)
+    assert isinstance(files["x"].open(), RowFile)
+    read = run(0, "read")
+    assert read["history"]["loss"] == pytest.approx(mapped["history"]["loss"], rel=1e-4)
+    assert read["history"]["val_accuracy"] == pytest.approx(mapped["history"]["val_accuracy"], abs=1e-6)
+    np.testing.assert_array_equal(read["evaluation"].confusion, mapped["evaluation"].confusion)
+    assert read["evaluation"].confusion.sum() == 200
