@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 from babel.numbers import format_decimal, format_percent
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, N_, error_message, ntranslate, translate
 
@@ -19,6 +20,10 @@ __all__ = ["N_", "_", "error_text", "language", "language_switch", "ngettext", "
 LANGUAGE_KEY = "language"  # session_state: the language chosen for this session
 SWITCH_KEY = "language_switch"
 BABEL_LOCALES = {"en": "en_US", "ko": "ko_KR"}
+# The run's language, kept on Streamlit's script-run context for the rest of the run: a page asks
+# for it once per visible text, and reading the URL's query and the session each time was a tenth
+# of a concept page run's server time (py-spy, Convolution).
+RUN_MEMO = "_cnn_lab_language"
 
 
 def _from_url() -> str | None:
@@ -35,7 +40,22 @@ def _from_browser() -> str | None:
 
 
 def language() -> str:
-    """The language of this page run: the URL's, else the session's, else the browser's, else English."""
+    """The language of this page run: the URL's, else the session's, else the browser's, else English.
+
+    Decided once per script run (the sidebar switch's callback, which runs before the page, starts a
+    new decision); outside a run it is decided on every call.
+    """
+    ctx = get_script_run_ctx()
+    memo = getattr(ctx, RUN_MEMO, None)
+    if memo is not None and memo[0] is ctx.cursors:  # Streamlit makes a new ``cursors`` every run.
+        return memo[1]
+    chosen = _decide()
+    if ctx is not None:
+        setattr(ctx, RUN_MEMO, (ctx.cursors, chosen))
+    return chosen
+
+
+def _decide() -> str:
     asked = _from_url()
     if asked is not None:
         st.session_state[LANGUAGE_KEY] = asked
@@ -74,6 +94,7 @@ def percent(fraction: float, decimals: int = 1) -> str:
 
 
 def _switched() -> None:
+    setattr(get_script_run_ctx(), RUN_MEMO, None)  # This run's language is the one just chosen.
     chosen = st.session_state[SWITCH_KEY]
     st.session_state[LANGUAGE_KEY] = chosen
     if chosen == DEFAULT_LANGUAGE:

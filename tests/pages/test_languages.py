@@ -87,6 +87,22 @@ def test_switch_keeps_the_choice_and_writes_the_url():
     assert not has_hangul(_page_texts(at))
 
 
+def test_the_language_is_decided_once_per_run(monkeypatch):
+    """A page asks for the language once per visible text; it is decided once per script run (and
+    once per fragment run), the rest of the run reuses it, and the next run decides again."""
+    import ui.i18n
+
+    decided = []
+    decide = ui.i18n._decide
+    monkeypatch.setattr(ui.i18n, "_decide", lambda: decided.append(1) or decide())
+    at = _run("convolution", "ko")
+    assert has_hangul(_page_texts(at)) and 1 <= len(decided) <= 2  # app.py's run, then the page's
+    at.query_params["lang"] = "en"
+    decided.clear()
+    at.run()
+    assert not has_hangul(_page_texts(at)) and len(decided) == 1
+
+
 def _page_texts(at) -> list[str]:
     return [t for t in visible_texts(at) if "언어" not in t and "한국어" not in t]
 
