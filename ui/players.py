@@ -9,7 +9,9 @@ same for every visitor), and the frames the figure plays come from the same cach
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
@@ -24,15 +26,46 @@ MAX_FRAMES = 400
 SPEEDS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # Seconds a frame that Play offers; 0.5 s is the default.
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _conv_frames(image, kernel, bias, strides, padding, activation=None) -> tuple[list, int]:
-    frames = list(islice(conv_steps(image, kernel, bias, strides, padding, activation), MAX_FRAMES))
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """A player's inputs (arrays and settings) with their fingerprint, taken once per page run.
+
+    The frames and figures are cached per server by these inputs; Streamlit would hash the arrays
+    again at every lookup (five per Convolution run), the fingerprint hashes them once.
+    """
+
+    values: tuple
+    digest: str
+
+    @classmethod
+    def of(cls, *values) -> Inputs:
+        fingerprint = hashlib.blake2b(digest_size=16)
+        for value in values:
+            if isinstance(value, np.ndarray):
+                fingerprint.update(f"array{value.shape}{value.dtype.str}".encode())
+                fingerprint.update(np.ascontiguousarray(value).tobytes())
+            else:
+                fingerprint.update(repr(value).encode())
+            fingerprint.update(b"|")
+        return cls(values, fingerprint.hexdigest())
+
+
+BY_DIGEST = {Inputs: lambda inputs: inputs.digest}
+
+
+# Shared, not copied: frames are frozen and their arrays read-only (cache_data unpickled a fresh
+# copy of up to MAX_FRAMES frames at every lookup, three lookups a run).
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def _conv_frames(inputs: Inputs) -> tuple[tuple, int]:
+    image, kernel, bias, strides, padding, activation = inputs.values
+    frames = tuple(islice(conv_steps(image, kernel, bias, strides, padding, activation), MAX_FRAMES))
     return frames, frames[0].total
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _pool_frames(x, pool_size, strides, padding, mode) -> tuple[list, int]:
-    frames = list(islice(pool_steps(x, pool_size, strides, padding, mode), MAX_FRAMES))
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)  # Shared, as above.
+def _pool_frames(inputs: Inputs) -> tuple[tuple, int]:
+    x, pool_size, strides, padding, mode = inputs.values
+    frames = tuple(islice(pool_steps(x, pool_size, strides, padding, mode), MAX_FRAMES))
     return frames, frames[0].total
 
 
@@ -73,15 +106,15 @@ def conv_player(
         if len(channel_names) > 1
         else 0
     )
-    inputs = (image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
-    frames, total = _conv_frames(*inputs)
+    inputs = Inputs.of(image, kernel_bank[..., f : f + 1], bias[f : f + 1], strides, padding, activation)
+    frames, total = _conv_frames(inputs)
     _frames_note(len(frames), total, FEATURE_MAP_NOTE)
     _conv_views(inputs, c, tuple(channel_names), key, predict)
 
 
 @st.fragment
-def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str, predict: Callable | None) -> None:
-    frames, _total = _conv_frames(*inputs)
+def _conv_views(inputs: Inputs, channel: int, channel_names: tuple, key: str, predict: Callable | None) -> None:
+    frames, _total = _conv_frames(inputs)
     play, step = _tabs(key)
     with play:
         figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
@@ -90,9 +123,9 @@ def _conv_views(inputs: tuple, channel: int, channel_names: tuple, key: str, pre
         _conv_stepper(inputs, channel, channel_names, key, predict)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _conv_figure(inputs: tuple, channel: int, channel_names: tuple, frame_ms: int, lang: str):
-    frames, _total = _conv_frames(*inputs)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def _conv_figure(inputs: Inputs, channel: int, channel_names: tuple, frame_ms: int, lang: str):
+    frames, _total = _conv_frames(inputs)
     padded, pads = frames[0].padded, frames[0].pads
     return conv_player_figure(frames, padded, pads, channel, list(channel_names), frame_ms=frame_ms, language=lang)
 
@@ -104,15 +137,15 @@ def pool_player(
 
     ``predict(frame)``, if given, is called in Step by step before the frame's figure and arithmetic.
     """
-    inputs = (x[:, :, :1], pool_size, strides, padding, mode)
-    frames, total = _pool_frames(*inputs)
+    inputs = Inputs.of(x[:, :, :1], pool_size, strides, padding, mode)
+    frames, total = _pool_frames(inputs)
     _frames_note(len(frames), total, POOLED_MAP_NOTE)
     _pool_views(inputs, key, predict)
 
 
 @st.fragment
-def _pool_views(inputs: tuple, key: str, predict: Callable | None) -> None:
-    frames, _total = _pool_frames(*inputs)
+def _pool_views(inputs: Inputs, key: str, predict: Callable | None) -> None:
+    frames, _total = _pool_frames(inputs)
     play, step = _tabs(key)
     with play:
         _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
@@ -120,9 +153,9 @@ def _pool_views(inputs: tuple, key: str, predict: Callable | None) -> None:
         _pool_stepper(inputs, key, predict)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _pool_figure(inputs: tuple, frame_ms: int, lang: str):
-    frames, _total = _pool_frames(*inputs)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def _pool_figure(inputs: Inputs, frame_ms: int, lang: str):
+    frames, _total = _pool_frames(inputs)
     return pool_player_figure(frames, frames[0].padded[:, :, 0], frames[0].pads, frame_ms=frame_ms, language=lang)
 
 
@@ -219,8 +252,8 @@ def _move(slider_key: str, delta: int, last: int) -> None:
 
 
 @st.fragment
-def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key, predict=None) -> None:
-    frames, _total = _conv_frames(*inputs)
+def _conv_stepper(inputs: Inputs, channel: int, channel_names: tuple, key, predict=None) -> None:
+    frames, _total = _conv_frames(inputs)
     index = _step_index(frames, key)
     frame = frames[index]
     if predict is not None:
@@ -239,16 +272,16 @@ def _conv_stepper(inputs: tuple, channel: int, channel_names: tuple, key, predic
         st.latex(line)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _conv_still(inputs: tuple, index: int, channel: int, channel_names: tuple, lang: str):
-    frames, _total = _conv_frames(*inputs)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def _conv_still(inputs: Inputs, index: int, channel: int, channel_names: tuple, lang: str):
+    frames, _total = _conv_frames(inputs)
     padded, pads = frames[0].padded, frames[0].pads
     return conv_player_figure([frames[index]], padded, pads, channel, list(channel_names), language=lang)
 
 
 @st.fragment
-def _pool_stepper(inputs: tuple, key, predict=None) -> None:
-    frames, _total = _pool_frames(*inputs)
+def _pool_stepper(inputs: Inputs, key, predict=None) -> None:
+    frames, _total = _pool_frames(inputs)
     index = _step_index(frames, key)
     frame = frames[index]
     if predict is not None:
@@ -258,9 +291,9 @@ def _pool_stepper(inputs: tuple, key, predict=None) -> None:
     st.latex(pool_step_latex(frame))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _pool_still(inputs: tuple, index: int, lang: str):
-    frames, _total = _pool_frames(*inputs)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def _pool_still(inputs: Inputs, index: int, lang: str):
+    frames, _total = _pool_frames(inputs)
     return pool_player_figure([frames[index]], frames[0].padded[:, :, 0], frames[0].pads, language=lang)
 
 
