@@ -261,7 +261,7 @@ if not any(kind == "shipped" for kind, _name in choices.values()):
         _("The shipped MNIST model is not in `models/` yet; train one on the training pages to see a real one.")
     )
 # A session model the budget unloads, the visitor's picture and its maps must not outlive the run.
-state.forget_after_run(globals(), "model", "picture", "x", "maps", "heatmap", "first_kernel", "kernels")
+state.forget_after_run(globals(), "model", "picture", "x", "maps", "heatmap", "first_kernel")
 try:
     model, class_names, input_shape = load_choice(*choices[label])
 except Exception as exc:  # A damaged model file or a model without an image input.
