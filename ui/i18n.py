@@ -101,6 +101,24 @@ def _switched() -> None:
         st.query_params.pop("lang", None)
     else:
         st.query_params["lang"] = chosen
+    _resend_widget_values()
+
+
+def _resend_widget_values() -> None:
+    """Give every widget its value again, so that the browser shows it in the new language.
+
+    A radio or select box travels to the browser as its option's label. After a switch the browser
+    still holds the old language's label, which matches none of the new ones: it showed no option
+    chosen (or the old label in a select box), and sent that label back on the next click, which
+    Streamlit reads as the default, losing the visitor's choice. A value assigned before its widget
+    is drawn is sent with the widget, under its label in the new language. Only plain values are
+    assigned again (option keys, numbers, text): buttons (True/False), uploads and table editors
+    hold other types, and Streamlit refuses assignments to them.
+    """
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if key != SWITCH_KEY and type(value) in (str, int, float):
+            st.session_state[key] = value
 
 
 def language_switch() -> str:
