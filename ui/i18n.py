@@ -94,7 +94,9 @@ def percent(fraction: float, decimals: int = 1) -> str:
 
 
 def _switched() -> None:
-    setattr(get_script_run_ctx(), RUN_MEMO, None)  # This run's language is the one just chosen.
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        setattr(ctx, RUN_MEMO, None)  # This run's language is the one just chosen.
     chosen = st.session_state[SWITCH_KEY]
     st.session_state[LANGUAGE_KEY] = chosen
     if chosen == DEFAULT_LANGUAGE:

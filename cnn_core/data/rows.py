@@ -2,14 +2,13 @@
 
 A memory-mapped data set keeps every page it has touched in the reading process's resident memory:
 a worker that has gone once through a 4,000-picture folder at 150x150 holds 270 MB of it, beside
-the server's own mapping of the same file. ``RowFile`` reads the rows a batch asks for with
-``os.pread`` into a fresh array instead; the pages stay in the kernel's page cache, which every
-process shares and the kernel reclaims when memory is short, and the process holds one batch.
+the server's own mapping of the same file. ``RowFile`` reads the rows a batch asks for into a fresh
+array instead; the pages stay in the kernel's page cache, which every process shares and the kernel
+reclaims when memory is short, and the process holds one batch.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,24 +90,27 @@ class RowFile:
         out = np.empty((len(index), *self.shape[1:]), self.dtype)  # (B, ...)
         with open(self.path, "rb", buffering=0) as file:
             for i, row in enumerate(index):
-                self._read_into(file.fileno(), int(row), 1, out[i : i + 1])
+                self._read_into(file, int(row), 1, out[i : i + 1])
         return out
 
     def _read_run(self, first: int, last: int) -> np.ndarray:
         out = np.empty((last - first, *self.shape[1:]), self.dtype)
         if last > first:
             with open(self.path, "rb", buffering=0) as file:
-                self._read_into(file.fileno(), first, last - first, out)
+                self._read_into(file, first, last - first, out)
         return out
 
-    def _read_into(self, fd: int, row: int, count: int, out: np.ndarray) -> None:
-        """Fill ``out`` with ``count`` rows from ``row`` (relative to ``start``), looping over short reads."""
+    def _read_into(self, file, row: int, count: int, out: np.ndarray) -> None:
+        """Fill ``out`` with ``count`` rows from ``row`` (relative to ``start``), looping over short reads.
+
+        A seek and ``readinto`` on this call's own unbuffered file (``os.pread`` is not on Windows).
+        """
         view = memoryview(out.reshape(-1).view(np.uint8))
-        position = self.layout.offset + (self.start + row) * self.layout.row_bytes
+        file.seek(self.layout.offset + (self.start + row) * self.layout.row_bytes)
         done = 0
         while done < len(view):
-            got = os.preadv(fd, [view[done:]], position + done)
-            if got == 0:
+            got = file.readinto(view[done:])
+            if not got:
                 raise OSError(f"{self.path} ended before row {self.start + row + count} (the file was cut short)")
             done += got
 
