@@ -41,9 +41,9 @@ That was 71ca77a: the decoded data sets stayed mapped into the server (file RSS 
 them) until a full garbage collection ran, and a stopped run's evaluation (predict at batch 256 on
 150x150 pictures) took each worker to about 3.5 GB. Since then (the closing notes of issue 17 give
 each step): 2830613 peaked at 1000 MB in the server, 2867 MB tree PSS, settled +144 MB; with the
-workers reading rows instead of mapping the data set and the decoding window, 3db958e peaked at
-976-983 MB in the server, 2424-2450 MB tree PSS (3196-3227 summed RSS), settled +145-147 MB
-(two runs, load 0.4-2.1).
+workers reading rows instead of mapping the data set and the decoding window (3db958e, then
+e75c48d), 976-992 MB in the server, 2424-2450 MB tree PSS (3196-3227 summed RSS), settled
++145-147 MB (three runs, load 0.4-2.1).
 
 Sampled every ``--interval`` s from /proc: the server process's RSS (and its anonymous and file-backed
 parts: main's decoded data sets are memory-mapped files, whose pages count as file RSS), the summed

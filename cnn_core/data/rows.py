@@ -29,12 +29,16 @@ class NpyLayout:
 
 
 def npy_layout(path: str) -> NpyLayout | None:
-    """The file's layout, or None when its rows are not plain contiguous records (Fortran order, objects)."""
-    mapped = np.load(path, mmap_mode="r")  # Reads the header only; numpy knows every format version.
+    """The file's layout, or None when its rows are not contiguous records (Fortran order).
+
+    Opening maps the file without reading past its header (numpy knows every format version); numpy
+    refuses to map object arrays, which the app never saves for a worker.
+    """
+    mapped = np.load(path, mmap_mode="r")
     shape, dtype, offset = mapped.shape, mapped.dtype, mapped.offset
     fortran_order = mapped.ndim > 1 and not mapped.flags.c_contiguous
     del mapped
-    if fortran_order or dtype.hasobject or len(shape) < 1:
+    if fortran_order or len(shape) < 1:
         return None
     return NpyLayout(np.dtype(dtype), tuple(int(d) for d in shape), offset)
 
