@@ -381,7 +381,7 @@ for layer, activation in maps:
         zoom_dialog(layer, activation)
     scale = pictures.display_scale(grid.shape[1])
     st.image(labelled(pictures.grid_picture(grid, (height, width), scale), (height * scale, width * scale), channels))
-    numbers_twin([channel_table(activation)])
+    numbers_twin(lambda activation=activation: [channel_table(activation)], f"activations_maps_{layer}")
     if flat and trained:
         st.caption(
             ngettext(

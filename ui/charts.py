@@ -1,5 +1,8 @@
 """A figure with its text twin: the chart, then its numbers in an expander for screen readers.
 
+The twin's expander runs only while it is open (``ui.lazy``): its tables are made when a visitor
+opens it, not at every run of the page.
+
 ``value_chart`` twins a map of values (rows and columns numbered as on the figure);
 ``labelled_chart`` and ``numbers_twin`` twin a chart of named rows and columns (epochs, classes,
 filters) with a table headed by those names.
@@ -8,13 +11,14 @@ filters) with a table headed by those names.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import streamlit as st
 
 from cnn_core.figures.style import TEXT_CELLS_MAX
 from cnn_core.ops.formulas import format_value
+from ui import lazy
 from ui.i18n import _, number
 
 
@@ -29,9 +33,10 @@ def value_chart(figure, key: str, tables: Sequence[tuple[str, np.ndarray]] = (),
     st.plotly_chart(figure, theme=None, key=key, alt=alt)
     if not tables:
         return
-    with st.expander(_("The numbers in this figure")):
-        for i, (title, values) in enumerate(tables):
-            _twin(title, np.asarray(values, dtype=float), f"{key}_twin_{i}")
+    with (box := lazy.expander(_("The numbers in this figure"), key=f"{key}_numbers")):
+        if box.open:
+            for i, (title, values) in enumerate(tables):
+                _twin(title, np.asarray(values, dtype=float), f"{key}_twin_{i}")
 
 
 def values_twin(tables: Sequence[tuple[str, np.ndarray]], key: str, decimals: int = 2) -> None:
@@ -40,7 +45,9 @@ def values_twin(tables: Sequence[tuple[str, np.ndarray]], key: str, decimals: in
     The small tables go out as one markdown element (a page run's cost grows with its elements:
     the first layer's 32 kernels would be 64); a large map is summed up with its CSV as in ``value_chart``.
     """
-    with st.expander(_("The numbers in this figure")):
+    with (box := lazy.expander(_("The numbers in this figure"), key=f"{key}_numbers")):
+        if not box.open:
+            return
         small = []
         for i, (title, values) in enumerate(tables):
             values = np.asarray(values, dtype=float)
@@ -61,16 +68,25 @@ Table = tuple[str, Sequence[str], Sequence[Sequence[str]]]  # (title, column nam
 def labelled_chart(figure, key: str, tables: Sequence[Table], **chart_args) -> None:
     """``figure`` as a plotly chart, then ``tables`` (their cells already formatted) in its twin."""
     st.plotly_chart(figure, key=key, **chart_args)
-    numbers_twin(tables)
+    numbers_twin(tables, key)
 
 
-def numbers_twin(tables: Sequence[Table]) -> None:
-    """The expander "The numbers in this figure" with one markdown table per (title, header, rows)."""
-    tables = [table for table in tables if table[2]]
-    if not tables:
-        return
-    with st.expander(_("The numbers in this figure")):  # One markdown element for all of them.
-        st.markdown(
+def numbers_twin(tables: Sequence[Table] | Callable[[], Sequence[Table]], key: str) -> None:
+    """The expander "The numbers in this figure" (``{key}_numbers``) with one markdown table per (title, header, rows).
+
+    ``tables`` may be a function that makes them, called only when the expander is open; a
+    sequence of tables without a row shows no expander.
+    """
+    if not callable(tables):
+        tables = [table for table in tables if table[2]]
+        if not tables:
+            return
+    with (box := lazy.expander(_("The numbers in this figure"), key=f"{key}_numbers")):
+        if not box.open:
+            return
+        if callable(tables):
+            tables = [table for table in tables() if table[2]]
+        st.markdown(  # One markdown element for all of them.
             "\n\n".join(
                 (f"**{title}**\n\n" if title else "") + labelled_table(header, rows) for title, header, rows in tables
             )

@@ -13,7 +13,7 @@ from cnn_core.ops.formulas import output_size_lines
 from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_grid, parse_grid, preset_kernel
 from cnn_core.ops.shapes import output_shape
 from cnn_core.vision.images import load_sample_photo, resize
-from ui import settings
+from ui import lazy, settings
 from ui.i18n import N_, _, error_text, language
 from ui.resources import mnist
 from ui.uploads import image_upload
@@ -145,9 +145,10 @@ def grid_editor(label: str, values: np.ndarray, key: str, link: str | None = Non
     st.caption(label)
     width = max(EDITOR_MIN_WIDTH, 40 * values.shape[1] + 2)
     edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", hide_index=True, width=width)
-    settings.keep_grid(key, edited.to_numpy().tolist(), default, link)
+    cells = edited.to_numpy().tolist()
+    settings.keep_grid(key, cells, default, link)
     try:
-        return parse_grid(edited.to_numpy().tolist())
+        return parse_grid(cells)
     except GridError as exc:
         st.error(_("{grid}: {reason}. Type a number such as 2, -0.5 or 1/9.", grid=label, reason=error_text(exc)))
         return None
@@ -248,41 +249,65 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
         where=right,
     )
     bank, biases, names = [], [], []
-    for f, tab in enumerate(st.tabs([_("Filter {number}", number=f + 1) for f in range(count)])):
+    tabs = lazy.tabs([_("Filter {number}", number=f + 1) for f in range(count)], f"{key}_filter_tab")
+    for f, tab in enumerate(tabs):
+        # Only the open tab's filter is drawn; the others are read from what the visitor set (or the
+        # link, or their defaults), so every filter still counts.
         with tab:
-            left, right, _spare = st.columns([2, 1, 1])
-            preset = settings.selectbox(
-                _("Preset"),
-                PRESETS,
-                key=f"{key}_preset_{f}",
-                index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
-                format_func=labels(PRESETS),
-                where=left,
-            )
-            bias = settings.number_input(_("Bias"), -10.0, 10.0, 0.0, step=0.5, key=f"{key}_bias_{f}", where=right)
-            biases.append(bias)
-            default = preset_kernel(preset, size, len(channel_names), seed=f)
-            slices = []
-            for c, column in enumerate(st.columns(len(channel_names))):
-                with column:
-                    editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
-                    if len(channel_names) > 1:
-                        label = _(
-                            "Filter {number}, weights for channel {channel}", number=f + 1, channel=channel_names[c]
-                        )
-                    else:
-                        label = _("Filter {number}", number=f + 1)
-                    link = f"{key}_kernel{f + 1}" + (f"_{channel_names[c]}" if len(channel_names) > 1 else "")
-                    slices.append(grid_editor(label, default[:, :, c], editor_key, link=link))
-            if any(s is None for s in slices):
-                return None
-            kernel = np.stack(slices, axis=-1)  # (k, k, C_in)
-            bank.append(kernel)
-            if np.array_equal(kernel, default):
-                names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
-            else:  # Typed by hand: no longer the preset, so not named as it.
-                names.append(_("filter {number}: edited {preset}", number=f + 1, preset=_(preset)))
+            kernel, preset, bias = _filter(key, f, size, channel_names, tab.open)
+        if kernel is None:
+            return None
+        bank.append(kernel)
+        biases.append(bias)
+        if np.array_equal(kernel, preset_kernel(preset, size, len(channel_names), seed=f)):
+            names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
+        else:  # Typed by hand: no longer the preset, so not named as it.
+            names.append(_("filter {number}: edited {preset}", number=f + 1, preset=_(preset)))
     return np.stack(bank, axis=-1), np.array(biases), names  # (k, k, C_in, F), (F,)
+
+
+def _filter(key: str, f: int, size: int, channel_names: list[str], shown: bool):
+    """Filter ``f``'s preset, bias and kernel (k, k, C_in): drawn when ``shown``, else only read.
+
+    Returns (kernel or None when a cell is not a number, preset, bias).
+    """
+    left, right = (st.columns([2, 1, 1])[:2]) if shown else (None, None)
+    preset = settings.selectbox(
+        _("Preset"),
+        PRESETS,
+        key=f"{key}_preset_{f}",
+        index=PRESETS.index(DEFAULT_FILTERS[f % len(DEFAULT_FILTERS)]),
+        format_func=labels(PRESETS),
+        where=left,
+    )
+    bias = settings.number_input(_("Bias"), -10.0, 10.0, 0.0, step=0.5, key=f"{key}_bias_{f}", where=right)
+    default = preset_kernel(preset, size, len(channel_names), seed=f)
+    slices = []
+    for c, column in enumerate(st.columns(len(channel_names)) if shown else [None] * len(channel_names)):
+        editor_key = f"{key}_kernel_{f}_{preset}_{size}_{c}_of_{len(channel_names)}"
+        if len(channel_names) > 1:
+            label = _("Filter {number}, weights for channel {channel}", number=f + 1, channel=channel_names[c])
+        else:
+            label = _("Filter {number}", number=f + 1)
+        link = f"{key}_kernel{f + 1}" + (f"_{channel_names[c]}" if len(channel_names) > 1 else "")
+        if shown:
+            with column:
+                slices.append(grid_editor(label, default[:, :, c], editor_key, link=link))
+        else:
+            slices.append(_hidden_grid(label, default[:, :, c], editor_key, link))
+    if any(s is None for s in slices):
+        return None, preset, bias
+    return np.stack(slices, axis=-1), preset, bias
+
+
+def _hidden_grid(label: str, values: np.ndarray, key: str, link: str) -> np.ndarray | None:
+    """``grid_editor``'s numbers for a run that does not draw it; a cell that is not a number is
+    said above the tabs (its own tab is closed), naming the grid."""
+    try:
+        return parse_grid(settings.hidden_grid_cells(key, format_grid(values), link))
+    except GridError as exc:
+        st.error(_("{grid}: {reason}. Type a number such as 2, -0.5 or 1/9.", grid=label, reason=error_text(exc)))
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -28,6 +28,7 @@ from cnn_core.ops.exercises import (
     make_exercise,
     read_answer,
 )
+from ui import settings
 from ui.i18n import N_, _, language
 
 PREFIX = "exercise_box_"
@@ -154,6 +155,7 @@ def exercise_box(
         st.markdown(exercise.prompt)
         _show_grids(exercise)
         example = _("two numbers, such as 1, 2") if isinstance(exercise.answer, tuple) else _("a number, such as 4")
+        settings.session_settings(_key(key, f"answer_{token}"))  # Kept when the box is not drawn for a run.
         st.text_input(_("Your prediction"), key=_key(key, f"answer_{token}"), placeholder=example, max_chars=64)
         check, reveal, new, _rest = st.columns([1, 1, 1, 2])
         check.button(_("Check"), key=_key(key, "check"), on_click=_check, args=(key, token), type="primary")

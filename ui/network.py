@@ -177,7 +177,7 @@ def show_layer(out, field) -> None:
             )
         st.markdown(line)
         st.image(maps_picture(out.output), output_format="PNG")
-        numbers_twin([channel_table(out.output)])
+        numbers_twin(lambda: [channel_table(out.output)], f"network_layer_{out.name}")
     else:
         st.markdown(
             _(

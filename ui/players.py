@@ -1,8 +1,8 @@
 """The frame players of the concept pages: Play in the browser, or step through one cell exactly.
 
 Both views live in one fragment, so a speed change, a tab switch or a click on an output cell
-reruns only the player; the step-by-step view is a fragment of its own inside it, so a step reruns
-only that view. The player's figure is cached per server for its inputs (the defaults are the
+reruns only the player, and only the open view is drawn; the step-by-step view is a fragment of its
+own inside it, so a step reruns only that view. The player's figure is cached per server for its inputs (the defaults are the
 same for every visitor), and the frames the figure plays come from the same cached steps.
 """
 
@@ -20,6 +20,7 @@ import streamlit as st
 from cnn_core.figures.players import OUTPUT_CELLS_TRACE, conv_player_figure, pool_player_figure
 from cnn_core.ops.formulas import conv_step_latex, pool_step_latex
 from cnn_core.ops.steps import conv_steps, pool_steps
+from ui import lazy, settings
 from ui.i18n import N_, _, language, number
 
 MAX_FRAMES = 400
@@ -116,11 +117,13 @@ def conv_player(
 def _conv_views(inputs: Inputs, channel: int, channel_names: tuple, key: str, predict: Callable | None) -> None:
     frames, _total = _conv_frames(inputs)
     play, step = _tabs(key)
-    with play:
-        figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
-        _player_chart(figure, frames, key)
-    with step:
-        _conv_stepper(inputs, channel, channel_names, key, predict)
+    if play.open:  # Only the open view runs; a click on the other tab reruns this fragment.
+        with play:
+            figure = _conv_figure(inputs, channel, channel_names, _speed(key), language())
+            _player_chart(figure, frames, key)
+    if step.open:
+        with step:
+            _conv_stepper(inputs, channel, channel_names, key, predict)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
@@ -147,10 +150,12 @@ def pool_player(
 def _pool_views(inputs: Inputs, key: str, predict: Callable | None) -> None:
     frames, _total = _pool_frames(inputs)
     play, step = _tabs(key)
-    with play:
-        _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
-    with step:
-        _pool_stepper(inputs, key, predict)
+    if play.open:  # Only the open view runs, as in _conv_views.
+        with play:
+            _player_chart(_pool_figure(inputs, _speed(key), language()), frames, key)
+    if step.open:
+        with step:
+            _pool_stepper(inputs, key, predict)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
@@ -163,11 +168,13 @@ VIEWS = (N_("▶ Play"), N_("🔍 Step by step"))
 
 
 def _tabs(key: str):
-    """The Play and Step by step tabs; they remember the open one, so a click on a cell can open a step."""
-    labels = [_(view) for view in VIEWS]
-    if st.session_state.get(f"{key}_view") not in labels:  # Unset, or left from the other language.
-        st.session_state.pop(f"{key}_view", None)
-    return st.tabs(labels, key=f"{key}_view", on_change="rerun")
+    """The Play and Step by step tabs; they remember the open one, so a click on a cell can open a step.
+
+    Only the open tab's view is drawn, so the other view's speed and step are kept for the session
+    (Streamlit forgets a widget's value on a run that does not draw it).
+    """
+    settings.session_settings(f"{key}_speed", f"{key}_step")
+    return lazy.tabs([_(view) for view in VIEWS], f"{key}_view")
 
 
 def _speed(key: str) -> int:

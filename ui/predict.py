@@ -6,7 +6,9 @@ right or wrong and shows the engine's working, with the look and words of ``ui.l
 "New numbers" switches the box to drawn exercises of the same kind (``ui.lesson.exercise_box``,
 which draws again on each click) until "Back to this page's numbers". When the page's numbers
 make no question (``exercise`` is None: not whole numbers, several channels), the box shows a
-drawn one. Everything is optional: a page runs the same for a visitor who never types.
+drawn one. Everything is optional: a page runs the same for a visitor who never types. Each box sits in an
+expander whose body runs only while it is open (``ui.lazy``); a prediction typed there is kept for
+the session when it is closed.
 Session state keys start with ``predict_<key>``; the drawn exercises' with ``exercise_box_<key>``.
 """
 
@@ -21,6 +23,7 @@ import streamlit as st
 
 from cnn_core.i18n import LabError
 from cnn_core.ops.exercises import MAX_SEED, Exercise, check_answer, exercise_for, make_exercise, read_answer
+from ui import lazy, settings
 from ui.i18n import _, language
 from ui.lesson import _show_grids, _verdict, exercise_box, set_exercise
 
@@ -85,6 +88,7 @@ def predict_box(exercise: Exercise | None, key: str, kind: str) -> bool:
         st.markdown(exercise.prompt)
         _show_grids(exercise)
         example = _("two numbers, such as 1, 2") if isinstance(exercise.answer, tuple) else _("a number, such as 4")
+        settings.session_settings(_key(key, f"answer_{mark}"))  # Typed, then the box closed: kept.
         st.text_input(_("Your prediction"), key=_key(key, f"answer_{mark}"), placeholder=example, max_chars=64)
         check, reveal, new, _rest = st.columns([1, 1, 1, 2])
         check.button(_("Check"), key=_key(key, "check"), on_click=_check, args=(key, mark), type="primary")
@@ -118,15 +122,17 @@ def predict_output_size(key: str, input_shape, kernel_size: int, strides: int, p
     )
     if exercise is None:
         return  # The window does not fit: the page says why.
-    with st.expander(_("Predict first: the output size")):
-        predict_box(exercise if height == width else None, key, "output_size")
+    with (box := lazy.expander(_("Predict first: the output size"), key=_key(key, "open"))):
+        if box.open:
+            predict_box(exercise if height == width else None, key, "output_size")
 
 
 def predict_same_padding(key: str, input_size: int, kernel_size: int, strides: int) -> None:
     """ "Predict first" before the zeros 'same' padding adds along one axis."""
     exercise = _page_exercise("same_padding", input_size=input_size, kernel_size=kernel_size, strides=strides)
-    with st.expander(_("Predict first: the zeros before and after")):
-        predict_box(exercise, key, "same_padding")
+    with (box := lazy.expander(_("Predict first: the zeros before and after"), key=_key(key, "open"))):
+        if box.open:
+            predict_box(exercise, key, "same_padding")
 
 
 def conv_cell_predictor(key: str, activation: str | None) -> Callable:
@@ -142,8 +148,9 @@ def conv_cell_predictor(key: str, activation: str | None) -> Callable:
                 bias=frame.bias,
                 activation=activation,
             )
-        with st.expander(_("Predict first: this output cell")):
-            predict_box(exercise, key, "conv_cell")
+        with (box := lazy.expander(_("Predict first: this output cell"), key=_key(key, "open"))):
+            if box.open:
+                predict_box(exercise, key, "conv_cell")
 
     return predict
 
@@ -155,7 +162,8 @@ def pool_cell_predictor(key: str) -> Callable:
         exercise = None
         if not np.isnan(frame.window).any():
             exercise = _page_exercise("pool_cell", window=frame.window, mode=frame.mode)
-        with st.expander(_("Predict first: this output cell")):
-            predict_box(exercise, key, "pool_cell")
+        with (box := lazy.expander(_("Predict first: this output cell"), key=_key(key, "open"))):
+            if box.open:
+                predict_box(exercise, key, "pool_cell")
 
     return predict

@@ -6,7 +6,8 @@ settings should survive a visit elsewhere, and a teacher's link should open the 
 anyone. So every setting a page keeps goes through this module, one mechanism for all of them:
 
 1. ``begin(page)`` at the top of the page notes the URL's query and reserves a spot for a notice.
-2. ``slider`` / ``number_input`` / ``radio`` / ``selectbox`` / ``checkbox`` wrap Streamlit's widget.
+2. ``slider`` / ``number_input`` / ``radio`` / ``selectbox`` / ``checkbox`` wrap Streamlit's widget
+   (with ``where=None`` they are not drawn, and give the value they would hold: for a closed tab).
    Before a widget is drawn, a value it does not hold yet (the page was just opened) is seeded
    into ``st.session_state``: from the URL on the run that opened the page, when the URL's value is
    valid, else from the session's kept copy, else the widget starts at its default.
@@ -37,6 +38,7 @@ import streamlit as st
 
 from cnn_core.ops.kernels import KERNEL_SIZES, PRESETS, GridError, format_number, parse_cell, parse_grid
 from cnn_core.vision.transforms import FILL_MODES
+from ui import lazy
 from ui.i18n import _, ngettext
 
 KEPT = "kept_settings"  # session_state: setting key -> its last value (cells for grids), all pages
@@ -129,9 +131,10 @@ def _keep(key: str, value, default, encode: Callable[[object], str]) -> None:
         st.query_params[key] = encode(value)
 
 
-def _kept_widget(key: str, default, make: Callable[[], object], decode, encode=str):
+def _kept_widget(key: str, default, make: Callable[[], object] | None, decode, encode=str):
+    """Seed, draw (``make``) and keep a widget; with ``make`` None the value is only read (not drawn)."""
     _seed(key, decode)
-    value = make()
+    value = make() if make is not None else st.session_state.get(key, default)
     _keep(key, value, default, encode)
     return value
 
@@ -166,34 +169,34 @@ def _option_decoder(options: Sequence) -> Callable[[str], object]:
 def slider(label: str, min_value, max_value, value, *, key: str, where=st, **kwargs):
     """``where.slider`` whose value is kept for the session and bound to the URL under ``key``."""
     decode = _number_decoder(min_value, max_value, type(value))
-    make = lambda: where.slider(label, min_value, max_value, value, key=key, **kwargs)  # noqa: E731
+    make = None if where is None else lambda: where.slider(label, min_value, max_value, value, key=key, **kwargs)
     return _kept_widget(key, value, make, decode, _encode_number)
 
 
 def number_input(label: str, min_value, max_value, value, *, key: str, where=st, **kwargs):
     """``where.number_input`` whose value is kept for the session and bound to the URL under ``key``."""
     decode = _number_decoder(min_value, max_value, type(value))
-    make = lambda: where.number_input(label, min_value, max_value, value, key=key, **kwargs)  # noqa: E731
+    make = None if where is None else lambda: where.number_input(label, min_value, max_value, value, key=key, **kwargs)
     return _kept_widget(key, value, make, decode, _encode_number)
 
 
 def radio(label: str, options: Sequence, *, key: str, index: int = 0, where=st, **kwargs):
     """``where.radio`` whose option is kept for the session and bound to the URL (as ``str(option)``)."""
     options = tuple(options)
-    make = lambda: where.radio(label, options, index=index, key=key, **kwargs)  # noqa: E731
+    make = None if where is None else lambda: where.radio(label, options, index=index, key=key, **kwargs)
     return _kept_widget(key, options[index], make, _option_decoder(options))
 
 
 def selectbox(label: str, options: Sequence, *, key: str, index: int = 0, where=st, **kwargs):
     """``where.selectbox`` whose option is kept for the session and bound to the URL (as ``str(option)``)."""
     options = tuple(options)
-    make = lambda: where.selectbox(label, options, index=index, key=key, **kwargs)  # noqa: E731
+    make = None if where is None else lambda: where.selectbox(label, options, index=index, key=key, **kwargs)
     return _kept_widget(key, options[index], make, _option_decoder(options))
 
 
 def checkbox(label: str, *, key: str, value: bool = False, where=st, **kwargs) -> bool:
     """``where.checkbox`` whose state is kept for the session and bound to the URL ("1" or "0")."""
-    make = lambda: where.checkbox(label, value=value, key=key, **kwargs)  # noqa: E731
+    make = None if where is None else lambda: where.checkbox(label, value=value, key=key, **kwargs)
     decode = _option_decoder((False, True))
     texts = {"0": "False", "1": "True"}
     return _kept_widget(key, value, make, lambda raw: decode(texts.get(raw, raw)), lambda v: "1" if v else "0")
@@ -273,6 +276,17 @@ def grid_cells(key: str, default: list[list[str]], link: str | None = None) -> l
     return seed
 
 
+def hidden_grid_cells(key: str, default: list[list[str]], link: str | None = None) -> list[list[str]]:
+    """The cells of the data editor under ``key`` on a run that does not draw it (its tab is closed):
+    the last ones typed, else as ``grid_cells`` seeds them. The link's entry stays claimed."""
+    kept = _kept().get(key)
+    if kept is None:
+        return grid_cells(key, default, link)
+    if link is not None:
+        _run()["claimed"].add(link)
+    return kept["cells"]
+
+
 def keep_grid(key: str, cells: list[list[str]], default: list[list[str]], link: str | None = None) -> None:
     """Keep the cells typed into the editor under ``key``; write them to the URL if they differ from the default."""
     cells = [[str(cell) for cell in row] for row in cells]
@@ -301,7 +315,9 @@ def share_link() -> None:
             _problem(name, st.query_params.get(name))
         del st.query_params[name]
     query = urlencode(st.query_params.to_dict())
-    with st.expander(_("🔗 Share this setup")):
+    with (box := lazy.expander(_("🔗 Share this setup"), key=f"share_link_{run['page']}")):
+        if not box.open:
+            return
         base = st.context.url
         if base:
             st.markdown(_("This page's link with the settings above; copy it with the button at its right:"))

@@ -41,7 +41,8 @@ def test_a_shared_link_opens_the_same_stride_setup(browser, app_url):
     open_page(teacher, "Pooling")
     open_page(teacher, "Stride")
     assert _setup(teacher) == setup and _query(teacher)["stride_size"] == ["6"]
-    teacher.locator('[data-testid="stExpander"]').filter(has_text="Share this setup").locator("summary").click()
+    share = teacher.locator('[data-testid="stExpander"]').filter(has_text="Share this setup")
+    act(teacher, share.locator("summary").click)  # opening it reruns the page, which draws the link
     shown = teacher.locator('[data-testid="stCode"]').last.inner_text().strip()
     assert parse_qs(urlparse(shown).query) == _query(teacher)
 

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import conv_output_size
-from tests.support.apptest import page_test
+from tests.support.apptest import page_test, step_view
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("convolution", "padding", "stride", "pooling")
@@ -77,7 +77,7 @@ def test_concept_pages_never_import_tensorflow():
 
 
 def test_convolution_defaults_reproduce_the_classic_worked_example():
-    at = _run("convolution")
+    at = _run("convolution", **step_view("conv"))
     assert _shapes(at) == [f"{conv_output_size(5, 3)}×3×2"] == ["3×3×2"]
     assert r"= 1 \cdot 1 + 1 \cdot 0 + 1 \cdot 1 + 0 \cdot 0 + 1 \cdot 1 + 1 \cdot 0 + 0 \cdot 1" in _latex(at)
     # The classic 5x5 grid with the 3x3 cross kernel, worked out by hand.
@@ -138,7 +138,7 @@ def test_convolution_rejects_cells_that_are_not_numbers():
 
 
 def test_convolution_edited_kernel_changes_the_numbers():
-    at = _run("convolution")
+    at = _run("convolution", **step_view("conv"))
     at.session_state["conv_kernel_0_cross (textbook)_3_0_of_1"] = {
         "edited_rows": {1: {"2": "-1/2"}},
         "added_rows": [],
@@ -150,7 +150,7 @@ def test_convolution_edited_kernel_changes_the_numbers():
 
 
 def test_convolution_step_buttons_move_one_frame_and_stop_at_the_ends():
-    at = _run("convolution")
+    at = _run("convolution", **step_view("conv"))
     at.button(key="conv_forward").click().run()
     at.button(key="conv_forward").click().run()
     assert at.slider(key="conv_step").value == 3
@@ -303,7 +303,7 @@ def test_stride_same_padding_visits_every_pixel():
 
 
 def test_pooling_defaults_halve_the_grid_and_the_real_feature_map():
-    at = _run("pooling")
+    at = _run("pooling", **step_view("pool"))
     assert _shapes(at) == ["2×2", f"{conv_output_size(148, 2, 2)}×74"] == ["2×2", "74×74"]
     assert r"\max(1, 1, 5, 6) = \mathbf{6}" in _latex(at)
     assert _chart(at, "pool_result")["data"][0]["text"] == [["6", "8"], ["3", "4"]]  # by hand
@@ -312,7 +312,7 @@ def test_pooling_defaults_halve_the_grid_and_the_real_feature_map():
 
 
 def test_pooling_average_mode_shows_the_mean():
-    at = _run("pooling", pool_mode="average")
+    at = _run("pooling", pool_mode="average", **step_view("pool"))
     assert r"\frac{1 + 1 + 5 + 6}{4} = \mathbf{3.25}" in _latex(at)
     assert _chart(at, "pool_result")["data"][0]["text"] == [["3.25", "5.25"], ["2", "2"]]
 
@@ -330,7 +330,7 @@ def test_pooling_shape_follows_size_stride_and_padding(state, expected):
 
 
 def test_pooling_same_padding_leaves_padded_cells_out():
-    at = _run("pooling", pool_size=3, pool_strides=2, pool_padding="same", pool_mode="average")
+    at = _run("pooling", pool_size=3, pool_strides=2, pool_padding="same", pool_mode="average", **step_view("pool"))
     # The 4x4 grid gets one zero row and column after it; step 4 is the bottom-right window,
     # rows and columns 2..4, of which only 2..3 are real: (1 + 0 + 3 + 4) / 4.
     at.slider(key="pool_step").set_value(4).run()

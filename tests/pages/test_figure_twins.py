@@ -16,9 +16,9 @@ from cnn_core.data.mnist import load_mnist
 from cnn_core.figures.players import OUTPUT_CELLS_TRACE
 from cnn_core.vision.images import load_image
 from cnn_core.vision.snapshots import synthetic_snapshot
-from tests.support.apptest import page_test
+from tests.support.apptest import lazy_key, open_expanders, page_test
 from tests.support.languages import has_hangul, untranslated, visible_texts
-from tests.support.twins import tables, twins
+from tests.support.twins import TWIN_LABELS, tables, twins
 from ui.players import step_of
 from ui.resources import MODELS_DIR, shipped_model
 
@@ -27,7 +27,7 @@ def _run(page: str, lang: str | None = None, **state) -> AppTest:
     at = page_test(page, timeout=60, **state)
     if lang:
         at.query_params["lang"] = lang
-    at.run()
+    open_expanders(at.run(), TWIN_LABELS)  # A visitor opens a twin with a click.
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -45,6 +45,16 @@ def test_pooling_lists_its_numbers_beside_the_figures():
     summary = "\n".join(m.value for m in twins[1].markdown)
     assert "148×148 values" in summary and "74×74 values" in summary
     assert [b.label for b in twins[1].get("download_button")] == ["Download the values (CSV)"] * 2
+
+
+def test_a_twin_makes_its_tables_only_when_opened():
+    at = page_test("convolution", timeout=60).run()
+    closed = [e for e in twins(at)]
+    assert closed and all(lazy_key(e) for e in closed) and not [m for e in closed for m in e.markdown]
+    open_expanders(at, TWIN_LABELS)
+    assert all(e.markdown for e in twins(at))  # each table (or its summary) once opened
+    at.session_state[lazy_key(twins(at)[0])] = False  # closed again: its tables are gone
+    assert not twins(at.run())[0].markdown
 
 
 def test_convolution_feature_maps_have_a_table_each_and_colour_bars():
@@ -96,6 +106,7 @@ def test_the_digit_chart_lists_each_digit_with_its_probability():
     at.run()
     _ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(shot, cv2.COLOR_RGB2BGR))
     at.camera_input[0].set_value(("shot.jpg", encoded.tobytes(), "image/jpeg")).run()
+    open_expanders(at, TWIN_LABELS)
     assert not at.exception
     reference = read_digit(load_image(encoded.tobytes(), mode="RGB", max_side=1024))
     ((header, *rows),) = tables(twins(at)[0])
@@ -112,7 +123,7 @@ def test_the_activation_page_gives_the_numbers_of_its_maps_grad_cam_and_kernels(
     import tensorflow as tf
 
     at = page_test("activations", timeout=120)
-    at.run()
+    open_expanders(at.run(), TWIN_LABELS)
     assert not at.exception
     model = shipped_model("mnist_convnet")
     _, (x_test, _) = load_mnist()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support.apptest import app_test, page_path, page_test
+from tests.support.apptest import STEP_VIEW, app_test, open_expanders, page_path, page_test
 
 # Per page: (widget kind, key, a value that is not the default), set in this order.
 CHANGES = {
@@ -90,7 +90,8 @@ def _opened_with(page: str, query: dict) -> AppTest:
 
 
 def _link(at: AppTest) -> str:
-    return at.code[-1].value
+    """The link under "Share this setup", opened as a visitor opens it."""
+    return open_expanders(at, ("🔗 Share this setup",)).code[-1].value
 
 
 def _maps(at: AppTest) -> str:
@@ -133,6 +134,7 @@ def test_a_kernel_typed_by_hand_is_kept_linked_and_named_as_edited():
     query = dict(at.query_params)
     assert query == {"conv_kernel1": "1,0,1;0,-1/2,0;1,0,1"}  # cells as typed
     _ok(at.switch_page(page_path("stride")).run())
+    at.session_state["conv_view"] = STEP_VIEW  # back on Convolution, straight to Step by step
     _ok(at.switch_page(page_path("convolution")).run())
     # Step 1: the centre of the first patch is 1, so the sum is 4 - 1·1 + 1·(-1/2) = 2.5.
     assert any(m.value.rstrip("$\n ").endswith(r"\mathbf{2.5}") for m in at.latex)

@@ -11,14 +11,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.i18n import translate
-from tests.support.apptest import page_test
+from tests.support.apptest import open_expanders, page_test, step_view
 from tests.support.languages import HANGUL, has_hangul, untranslated, visible_texts
 
 
 def _korean(page: str, **state) -> AppTest:
     at = page_test(page, timeout=60, **state)
     at.query_params["lang"] = "ko"
-    return _checked(at.run())
+    return _checked(open_expanders(at.run()))  # what the expanders hold, too
 
 
 def _checked(at: AppTest) -> AppTest:
@@ -62,7 +62,7 @@ def test_convolution_with_three_channels_in_korean():
 
 
 def test_convolution_same_padding_and_the_step_by_step_tab_in_korean():
-    at = _korean("convolution", conv_padding="same")
+    at = _korean("convolution", conv_padding="same", **step_view("conv", "ko"))
     assert any("추가된 0" in m.value for m in at.markdown)  # the words beside the same-padding formula
     at.button(key="conv_forward").click().run()
     at.slider(key="conv_step").set_value(7).run()
@@ -114,7 +114,7 @@ def test_stride_same_padding_and_the_classic_example_in_korean():
 
 
 def test_pooling_average_mnist_and_a_window_that_does_not_fit_in_korean():
-    at = _korean("pooling", pool_mode="average", pool_photo_filter="random")
+    at = _korean("pooling", pool_mode="average", pool_photo_filter="random", **step_view("pool", "ko"))
     photo = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-pool_photo")).proto.spec
     assert "평균 풀링 후 74×74" in photo
     assert any(m.value.startswith("평균 풀링은") for m in at.markdown)  # the words beside the step's LaTeX

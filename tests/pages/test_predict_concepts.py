@@ -19,7 +19,7 @@ from cnn_core.ops.coverage import coverage
 from cnn_core.ops.formulas import format_value
 from cnn_core.ops.kernels import preset_kernel
 from cnn_core.ops.shapes import same_padding
-from tests.support.apptest import page_test
+from tests.support.apptest import page_test, step_view
 from tests.support.languages import HANGUL, has_hangul, untranslated, visible_texts
 from ui.concept import CLASSIC_GRID
 
@@ -74,7 +74,7 @@ def _tf_relu_conv(tf, image, kernels, bias):
 
 def test_relu_step_is_tf_relu_of_the_conv_at_that_cell(tf):
     # Bias -3.5 on the cross filter: the cell [1, 0] (the classic 2) sums to -1.5, and ReLU makes it 0.
-    at = _run("convolution", conv_bias_0=-3.5)
+    at = _run("convolution", conv_bias_0=-3.5, **step_view("conv"))
     assert at.radio(key="conv_activation").value == "relu"  # the note's Conv2D(..., activation='relu')
     kernels = np.stack([CROSS, np.zeros((3, 3))], axis=-1)[:, :, None, :1]  # (3, 3, 1, 1): filter 1 only
     pre, out = _tf_relu_conv(tf, CLASSIC_GRID[:, :, None].astype(float), kernels, np.array([-3.5]))
@@ -92,7 +92,7 @@ def test_relu_step_is_tf_relu_of_the_conv_at_that_cell(tf):
 
 
 def test_maps_before_and_after_relu_match_tf(tf):
-    at = _run("convolution", conv_bias_0=-3.5, conv_bias_1=-0.5)
+    at = _run("convolution", conv_bias_0=-3.5, conv_bias_1=-0.5, **step_view("conv"))
     image = CLASSIC_GRID[:, :, None].astype(float)
     vertical = preset_kernel("vertical edge", 3)[:, :, 0]
     kernels = np.stack([CROSS, vertical], axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
@@ -112,7 +112,7 @@ def test_maps_before_and_after_relu_match_tf(tf):
 
 
 def test_relu_step_and_activation_in_korean():
-    at = _run("convolution", "ko", conv_bias_0=-3.5)
+    at = _run("convolution", "ko", conv_bias_0=-3.5, **step_view("conv", "ko"))
     at.slider(key="conv_step").set_value(4).run()
     _ok(at, "ko")
     assert r"\max(0, -1.5) = \mathbf{0}" in at.latex[-1].value
@@ -186,6 +186,12 @@ def test_stride_warning_in_korean():
 # Predict first --------------------------------------------------------------------------------
 
 
+def _opened(key: str, lang: str | None = None) -> dict:
+    """Session state that opens the box ``key``'s expander (and, for a cell, the Step by step tab it is in)."""
+    state = {f"predict_{key}_open": True}
+    return {**state, **step_view(key.split("_")[0], lang or "en")} if key.endswith("_cell") else state
+
+
 def _answer_box(at: AppTest, key: str, text: str) -> AppTest:
     """Type ``text`` into the box ``key``'s field and press Check."""
     field = next(t for t in at.text_input if str(t.key).startswith(f"predict_{key}_answer_"))
@@ -214,7 +220,7 @@ OUTPUT_BOXES = [
     "page, state, key, answer", OUTPUT_BOXES, ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(OUTPUT_BOXES)]
 )
 def test_predict_first_right_and_wrong(page, state, key, answer, lang):
-    at = _run(page, lang, **state)
+    at = _run(page, lang, **state, **_opened(key, lang))
     page_successes = [m.value for m in at.success]  # the stride page's own "every pixel is seen"
     assert not at.error
     _ok(_answer_box(at, key, answer), lang)
@@ -230,7 +236,7 @@ def test_predict_first_right_and_wrong(page, state, key, answer, lang):
 
 
 def test_predict_first_new_numbers_and_back():
-    at = _run("stride")
+    at = _run("stride", **_opened("stride_output_size"))
     at.button(key="predict_stride_output_size_new").click().run()
     _ok(at)
     assert any(str(b.key) == "exercise_box_stride_output_size_check" for b in at.button)
@@ -239,5 +245,7 @@ def test_predict_first_new_numbers_and_back():
 
 
 def test_predict_first_on_numbers_that_make_no_question_draws_one():
-    at = _run("convolution", conv_channels=3)  # three channels: the cell box draws its own numbers
+    at = _run(
+        "convolution", conv_channels=3, **_opened("conv_cell")
+    )  # three channels: the cell box draws its own numbers
     assert any(str(b.key) == "exercise_box_conv_cell_check" for b in at.button)

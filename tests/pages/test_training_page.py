@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.data.mnist import load_mnist
 from cnn_core.learning.evaluation import history_to_csv
 from cnn_core.learning.runs import TrainingRun
-from tests.support.apptest import app_test, page_path, page_test
-from tests.support.twins import tables, twins
+from tests.support.apptest import app_test, open_expanders, page_path, page_test
+from tests.support.twins import TWIN_LABELS, tables, twins
 from ui import sessions, state
 
 pytestmark = pytest.mark.slow
@@ -150,6 +150,7 @@ def test_a_tiny_run_completes_with_results_downloads_and_a_session_model():
     charts = [chart.key for chart in at.get("plotly_chart")]
     assert charts == ["mnist_training_run_history_chart", "run_epochs_moved", "mnist_training_run_confusion"]
     # Each chart's twin lists its numbers: the history as Keras recorded it, the confusion matrix as counted.
+    open_expanders(at, TWIN_LABELS)  # opened as a visitor opens them
     history, moved, confusion = (tables(twin) for twin in twins(at))
     assert history[0][0] == ["epoch", "loss", "accuracy", "validation loss", "validation accuracy"]
     history_rows, moved_rows, confusion_rows = history[0][1:], moved[0][1:], confusion[0][1:]
