@@ -252,9 +252,13 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
     tabs = lazy.tabs([_("Filter {number}", number=f + 1) for f in range(count)], f"{key}_filter_tab")
     for f, tab in enumerate(tabs):
         # Only the open tab's filter is drawn; the others are read from what the visitor set (or the
-        # link, or their defaults), so every filter still counts.
-        with tab:
-            kernel, preset, bias = _filter(key, f, size, channel_names, tab.open)
+        # link, or their defaults), so every filter still counts. A hidden filter's error goes below
+        # the tabs, where it is seen.
+        if tab.open:
+            with tab:
+                kernel, preset, bias = _filter(key, f, size, channel_names, shown=True)
+        else:
+            kernel, preset, bias = _filter(key, f, size, channel_names, shown=False)
         if kernel is None:
             return None
         bank.append(kernel)
@@ -302,7 +306,7 @@ def _filter(key: str, f: int, size: int, channel_names: list[str], shown: bool):
 
 def _hidden_grid(label: str, values: np.ndarray, key: str, link: str) -> np.ndarray | None:
     """``grid_editor``'s numbers for a run that does not draw it; a cell that is not a number is
-    said above the tabs (its own tab is closed), naming the grid."""
+    said below the tabs (its own tab is closed), naming the grid."""
     try:
         return parse_grid(settings.hidden_grid_cells(key, format_grid(values), link))
     except GridError as exc:

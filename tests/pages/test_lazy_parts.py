@@ -95,7 +95,7 @@ def test_a_hidden_filter_still_counts_with_its_preset_bias_and_typed_cells():
     assert dict(at.query_params)["conv_preset_1"] == "horizontal edge"  # still in the page's link
 
 
-def test_a_bad_cell_in_a_hidden_filter_is_said_above_the_tabs():
+def test_a_bad_cell_in_a_hidden_filter_is_said_below_the_tabs_not_in_its_closed_tab():
     at = _run("convolution", conv_filter_tab="Filter 2")
     editor = "conv_kernel_1_vertical edge_3_0_of_1"
     at.session_state[editor] = {"edited_rows": {2: {"3": "x"}}, "added_rows": [], "deleted_rows": []}
@@ -104,4 +104,5 @@ def test_a_bad_cell_in_a_hidden_filter_is_said_above_the_tabs():
     at.run()
     at.run()
     assert at.error and at.error[0].value.startswith("Filter 2: row 3, column 3: 'x' is not a number")
+    assert not [e for tab in at.tabs for e in tab.error]  # not hidden in a closed tab
     assert not [m for m in at.markdown if m.value.startswith("**Output shape")]  # the page stops there
