@@ -256,14 +256,14 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
         # the tabs, where it is seen.
         if tab.open:
             with tab:
-                kernel, preset, bias = _filter(key, f, size, channel_names, shown=True)
+                kernel, preset, bias, default = _filter(key, f, size, channel_names, shown=True)
         else:
-            kernel, preset, bias = _filter(key, f, size, channel_names, shown=False)
+            kernel, preset, bias, default = _filter(key, f, size, channel_names, shown=False)
         if kernel is None:
             return None
         bank.append(kernel)
         biases.append(bias)
-        if np.array_equal(kernel, preset_kernel(preset, size, len(channel_names), seed=f)):
+        if np.array_equal(kernel, default):
             names.append(_("filter {number}: {preset}", number=f + 1, preset=_(preset)))
         else:  # Typed by hand: no longer the preset, so not named as it.
             names.append(_("filter {number}: edited {preset}", number=f + 1, preset=_(preset)))
@@ -273,7 +273,7 @@ def kernel_bank(key: str, channel_names: list[str], max_filters: int = 4):
 def _filter(key: str, f: int, size: int, channel_names: list[str], shown: bool):
     """Filter ``f``'s preset, bias and kernel (k, k, C_in): drawn when ``shown``, else only read.
 
-    Returns (kernel or None when a cell is not a number, preset, bias).
+    Returns (kernel or None when a cell is not a number, preset, bias, the preset's own kernel).
     """
     left, right = (st.columns([2, 1, 1])[:2]) if shown else (None, None)
     preset = settings.selectbox(
@@ -300,8 +300,8 @@ def _filter(key: str, f: int, size: int, channel_names: list[str], shown: bool):
         else:
             slices.append(_hidden_grid(label, default[:, :, c], editor_key, link))
     if any(s is None for s in slices):
-        return None, preset, bias
-    return np.stack(slices, axis=-1), preset, bias
+        return None, preset, bias, default
+    return np.stack(slices, axis=-1), preset, bias, default
 
 
 def _hidden_grid(label: str, values: np.ndarray, key: str, link: str) -> np.ndarray | None:

@@ -2,8 +2,9 @@
 
 Both views live in one fragment, so a speed change, a tab switch or a click on an output cell
 reruns only the player, and only the open view is drawn; the step-by-step view is a fragment of its
-own inside it, so a step reruns only that view. The player's figure is cached per server for its inputs (the defaults are the
-same for every visitor), and the frames the figure plays come from the same cached steps.
+own inside it, so a step reruns only that view. The player's figure is cached per server for its
+inputs (the defaults are the same for every visitor), and the frames the figure plays come from the
+same cached steps.
 """
 
 from __future__ import annotations

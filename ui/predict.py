@@ -6,9 +6,9 @@ right or wrong and shows the engine's working, with the look and words of ``ui.l
 "New numbers" switches the box to drawn exercises of the same kind (``ui.lesson.exercise_box``,
 which draws again on each click) until "Back to this page's numbers". When the page's numbers
 make no question (``exercise`` is None: not whole numbers, several channels), the box shows a
-drawn one. Everything is optional: a page runs the same for a visitor who never types. Each box sits in an
-expander whose body runs only while it is open (``ui.lazy``); a prediction typed there is kept for
-the session when it is closed.
+drawn one. Everything is optional: a page runs the same for a visitor who never types. Each box
+sits in an expander whose body (the question included) runs only while it is open (``ui.lazy``);
+a prediction typed there is kept for the session when it is closed.
 Session state keys start with ``predict_<key>``; the drawn exercises' with ``exercise_box_<key>``.
 """
 
@@ -129,9 +129,9 @@ def predict_output_size(key: str, input_shape, kernel_size: int, strides: int, p
 
 def predict_same_padding(key: str, input_size: int, kernel_size: int, strides: int) -> None:
     """ "Predict first" before the zeros 'same' padding adds along one axis."""
-    exercise = _page_exercise("same_padding", input_size=input_size, kernel_size=kernel_size, strides=strides)
     with (box := lazy.expander(_("Predict first: the zeros before and after"), key=_key(key, "open"))):
-        if box.open:
+        if box.open:  # The question is made only for a visitor who opened the box.
+            exercise = _page_exercise("same_padding", input_size=input_size, kernel_size=kernel_size, strides=strides)
             predict_box(exercise, key, "same_padding")
 
 
@@ -139,18 +139,19 @@ def conv_cell_predictor(key: str, activation: str | None) -> Callable:
     """A ``predict`` for ``conv_player``: the current step's patch, kernel, bias and activation as the question."""
 
     def predict(frame) -> None:
-        exercise = None
-        if frame.patch.shape[2] == 1:
-            exercise = _page_exercise(
-                "conv_cell",
-                patch=frame.patch[:, :, 0],
-                kernel=frame.kernel[:, :, 0],
-                bias=frame.bias,
-                activation=activation,
-            )
         with (box := lazy.expander(_("Predict first: this output cell"), key=_key(key, "open"))):
-            if box.open:
-                predict_box(exercise, key, "conv_cell")
+            if not box.open:
+                return  # The question is made only for a visitor who opened the box.
+            exercise = None
+            if frame.patch.shape[2] == 1:
+                exercise = _page_exercise(
+                    "conv_cell",
+                    patch=frame.patch[:, :, 0],
+                    kernel=frame.kernel[:, :, 0],
+                    bias=frame.bias,
+                    activation=activation,
+                )
+            predict_box(exercise, key, "conv_cell")
 
     return predict
 
@@ -159,11 +160,12 @@ def pool_cell_predictor(key: str) -> Callable:
     """A ``predict`` for ``pool_player``: the current step's window (when it has no padded cell) as the question."""
 
     def predict(frame) -> None:
-        exercise = None
-        if not np.isnan(frame.window).any():
-            exercise = _page_exercise("pool_cell", window=frame.window, mode=frame.mode)
         with (box := lazy.expander(_("Predict first: this output cell"), key=_key(key, "open"))):
-            if box.open:
-                predict_box(exercise, key, "pool_cell")
+            if not box.open:
+                return  # As in conv_cell_predictor.
+            exercise = None
+            if not np.isnan(frame.window).any():
+                exercise = _page_exercise("pool_cell", window=frame.window, mode=frame.mode)
+            predict_box(exercise, key, "pool_cell")
 
     return predict
