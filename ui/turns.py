@@ -15,13 +15,20 @@ in the same line for app.py's first part (the page is not known before ``st.navi
 a page that may load TensorFlow or a model, or read an upload, leaves the line as soon as its page
 is chosen and runs beside the others, so it never holds up the class. A run that has waited
 ``WAIT_S`` for its turn runs anyway, so a run that is slow for a reason nobody foresaw delays the
-others by at most that long. Fragment reruns (a player's step) do not run app.py and never wait.
+others by at most that long. Fragment reruns do not run app.py: a light page's fragment that reruns its page's results takes its
+turn itself (``in_turn``); a player's step, a small fragment of its own, does not wait.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import threading
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The URL paths of the pages whose runs take turns ("" is Home, the default page).
 LIGHT_PAGES = frozenset({"", "lesson", "glossary", "convolution", "padding", "stride", "pooling"})
@@ -39,19 +46,23 @@ class Turns:
         self._mutex = threading.Lock()
         self._waiting: collections.deque[threading.Event] = collections.deque()
         self._held = False
+        self._owner: int | None = None  # The thread holding the lock, once it has woken.
 
     def acquire(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for this thread's turn; True once it holds the lock."""
         with self._mutex:
             if not self._held and not self._waiting:
-                self._held = True
+                self._held, self._owner = True, threading.get_ident()
                 return True
             called = threading.Event()
             self._waiting.append(called)
         if called.wait(timeout):
+            with self._mutex:
+                self._owner = threading.get_ident()
             return True
         with self._mutex:
             if called.is_set():  # Handed over between the timeout and this check: the turn is ours.
+                self._owner = threading.get_ident()
                 return True
             self._waiting.remove(called)
             return False
@@ -61,10 +72,16 @@ class Turns:
         with self._mutex:
             if not self._held:
                 raise RuntimeError("release of a turn nobody holds")
+            self._owner = None
             if self._waiting:
                 self._waiting.popleft().set()  # Still held: it passes straight to that waiter.
             else:
                 self._held = False
+
+    def held_here(self) -> bool:
+        """Whether this thread holds the lock (a fragment drawn by a run that has its turn)."""
+        with self._mutex:
+            return self._held and self._owner == threading.get_ident()
 
     @property
     def taken(self) -> bool:
@@ -87,7 +104,8 @@ class Turn:
 
     def __init__(self, turns: Turns | None = None, timeout: float | None = None) -> None:
         self._turns = TURNS if turns is None else turns
-        self.held = self._turns.acquire(WAIT_S if timeout is None else timeout)
+        # Inside a run that has its turn (a fragment drawn by the page's run) there is nothing to wait for.
+        self.held = not self._turns.held_here() and self._turns.acquire(WAIT_S if timeout is None else timeout)
 
     def leave(self) -> None:
         """Let the next run go; safe to call twice, and a no-op for a run that never got its turn."""
@@ -100,3 +118,18 @@ class Turn:
 
     def __exit__(self, *exc_info) -> None:
         self.leave()
+
+
+def in_turn(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` in a turn: for a light page's fragment, whose reruns do not run app.py.
+
+    Put it under ``@st.fragment``. When the page's own run draws the fragment it already has its
+    turn; a rerun of the fragment alone (a changed setting inside it) waits in line like a page run.
+    """
+
+    @functools.wraps(function)
+    def in_line(*args: P.args, **kwargs: P.kwargs) -> R:
+        with Turn():
+            return function(*args, **kwargs)
+
+    return in_line

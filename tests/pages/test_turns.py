@@ -164,3 +164,24 @@ def test_a_run_goes_without_its_turn_after_the_wait(monkeypatch, page_runs):
     finally:
         turns.TURNS.release()
     assert not turns.TURNS.taken
+
+
+def test_a_fragment_waits_in_line_when_it_reruns_alone_but_not_inside_its_pages_turn(monkeypatch):
+    lock = turns.Turns()
+    monkeypatch.setattr(turns, "TURNS", lock)
+    calls = []
+
+    @turns.in_turn
+    def fragment(tag):
+        calls.append((tag, lock.taken, lock.held_here()))
+        return tag
+
+    with turns.Turn():  # the page's own run draws the fragment: it already has the turn
+        assert fragment("inside") == "inside"
+        alone = threading.Thread(target=fragment, args=("alone",))  # a rerun of the fragment alone
+        alone.start()
+        _wait_until(lambda: lock.waiting == 1)
+        assert [tag for tag, *_ in calls] == ["inside"]  # it waits for the page's run to end
+    alone.join(10)
+    assert calls == [("inside", True, True), ("alone", True, True)]
+    assert not lock.taken
