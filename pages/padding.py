@@ -124,8 +124,8 @@ photo_k = settings.radio(
 )
 photo = ui.sample_photo((60, 90), "L")  # (60, 90, 1), in [0, 1]
 kernel = preset_kernel(preset, photo_k)[:, :, :, None]  # (k, k, 1, 1)
-valid = ui.conv2d(photo, kernel, np.zeros(1), 1, "valid")[:, :, 0]
-same = ui.conv2d(photo, kernel, np.zeros(1), 1, "same")[:, :, 0]
+valid = ui.photo_conv2d((60, 90), "L", kernel, "valid")[:, :, 0]
+same = ui.photo_conv2d((60, 90), "L", kernel, "same")[:, :, 0]
 sums_to_one = bool(np.isclose(kernel.sum(), 1.0))  # Blurs and sharpen keep brightness: use the photo's scale.
 photo_titles = [
     _("photo {height}×{width}", height=photo.shape[0], width=photo.shape[1]),

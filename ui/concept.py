@@ -15,6 +15,7 @@ from cnn_core.ops.shapes import output_shape
 from cnn_core.vision.images import load_sample_photo, resize
 from ui import lazy, settings
 from ui.i18n import N_, _, error_text, language
+from ui.players import BY_DIGEST, Inputs
 from ui.resources import mnist
 from ui.uploads import image_upload
 
@@ -210,11 +211,12 @@ def _photo(height: int, mode: str) -> np.ndarray:
     return _scaled(load_sample_photo(mode=mode, max_side=512), height)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# Shared read-only by every visitor (st.cache_data unpickled a fresh copy at every run).
+@st.cache_resource(show_spinner=False, max_entries=8)
 def sample_photo(size: tuple[int, int], mode: str = "RGB") -> np.ndarray:
-    """The sample photo resized to (height, width), float in [0, 1], (H, W, C)."""
+    """The sample photo resized to (height, width), float in [0, 1], (H, W, C); read-only."""
     photo = resize(load_sample_photo(mode=mode, max_side=512), size)
-    return photo.reshape(*size, -1) / 255.0
+    return _read_only(photo.reshape(*size, -1) / 255.0)
 
 
 def _scaled(image: np.ndarray, height: int) -> np.ndarray:
@@ -314,16 +316,46 @@ def _hidden_grid(label: str, values: np.ndarray, key: str, link: str) -> np.ndar
         return None
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def conv2d(image: np.ndarray, kernel_bank: np.ndarray, bias: np.ndarray, strides: int, padding) -> np.ndarray:
-    """Cached ``cnn_core.conv2d``: (H, W, C_in) x (k, k, C_in, F) -> (H_out, W_out, F)."""
-    return sliding.conv2d(image, kernel_bank, bias, strides, padding)
+    """Cached ``cnn_core.conv2d``: (H, W, C_in) x (k, k, C_in, F) -> (H_out, W_out, F), read-only."""
+    return _conv2d(Inputs.of(image, kernel_bank, bias, strides, padding))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def pool2d(x: np.ndarray, pool_size: int, strides: int, padding: str, mode: str) -> np.ndarray:
-    """Cached ``cnn_core.pool2d``."""
-    return sliding.pool2d(x, pool_size, strides, padding, mode)
+    """Cached ``cnn_core.pool2d``, read-only."""
+    return _pool2d(Inputs.of(x, pool_size, strides, padding, mode))
+
+
+def photo_conv2d(size: tuple[int, int], mode: str, kernel_bank: np.ndarray, padding) -> np.ndarray:
+    """The sample photo (``sample_photo(size, mode)``) convolved with ``kernel_bank``, no bias, stride 1.
+
+    Keyed by the photo's size and mode rather than its pixels, so a run does not hash the photo.
+    """
+    return _photo_conv2d(Inputs.of(size, mode, kernel_bank, padding))
+
+
+# The results are shared read-only by every visitor with the same inputs; the arrays are hashed
+# once per call (``Inputs``), where st.cache_data hashed them and unpickled a copy at every run.
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def _conv2d(inputs: Inputs) -> np.ndarray:
+    return _read_only(sliding.conv2d(*inputs.values))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def _pool2d(inputs: Inputs) -> np.ndarray:
+    return _read_only(sliding.pool2d(*inputs.values))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_DIGEST)
+def _photo_conv2d(inputs: Inputs) -> np.ndarray:
+    size, mode, kernel_bank, padding = inputs.values
+    bias = np.zeros(kernel_bank.shape[-1])
+    return _read_only(sliding.conv2d(sample_photo(size, mode), kernel_bank, bias, 1, padding))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 def padding_picker(key: str, default: str = "valid", max_explicit: int = 3):
