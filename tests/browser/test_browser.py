@@ -1,6 +1,6 @@
 """Every page of app.py, opened in headless Chromium, finishes running without an error on screen.
 
-The page list comes from the ``st.Page(...)`` calls in app.py, so new pages are covered without
+The page list comes from the ``st.Page(...)`` calls of the app's menu (ui/menu.py), so new pages are covered without
 editing this file, and the sidebar must link to exactly those pages. One screenshot per page goes
 to a temporary folder (printed in failures) or to ``$CNN_LAB_SCREENSHOTS`` when that is set.
 """

@@ -98,8 +98,8 @@ def _literal(node: ast.expr) -> str:
 
 
 def app_pages() -> list[tuple[str, str]]:
-    """(script path, sidebar title) of every ``st.Page("path", title=...)`` in app.py, in order."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    """(script path, sidebar title) of every ``st.Page("path", title=...)`` of the app's menu, in order."""
+    tree = ast.parse((ROOT / "ui" / "menu.py").read_text(encoding="utf-8"))
     calls = sorted(
         (node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=lambda node: (node.lineno, node.col_offset)
     )
