@@ -139,7 +139,10 @@ def grid_editor(label: str, values: np.ndarray, key: str, link: str | None = Non
     """
     default = format_grid(values)
     cells = settings.grid_cells(key, default, link)
-    frame = pd.DataFrame(cells, columns=[str(c + 1) for c in range(values.shape[1])])
+    # Plain Python strings (object columns), not pandas 3's Arrow-backed ``str``: Streamlit's editor
+    # reads those column by column, element by element, and took a third longer per editor.
+    columns = pd.Index([str(c + 1) for c in range(values.shape[1])], dtype=object)
+    frame = pd.DataFrame(cells, columns=columns, dtype=object)
     config = {c: st.column_config.TextColumn(c, width=40) for c in frame.columns}
     # The label above the table keeps the editor's hover toolbar off the controls above it, and the
     # editor is at least EDITOR_MIN_WIDTH wide so that toolbar (at its right end) leaves the label free.

@@ -289,7 +289,7 @@ def hidden_grid_cells(key: str, default: list[list[str]], link: str | None = Non
 
 def keep_grid(key: str, cells: list[list[str]], default: list[list[str]], link: str | None = None) -> None:
     """Keep the cells typed into the editor under ``key``; write them to the URL if they differ from the default."""
-    cells = [[str(cell) for cell in row] for row in cells]
+    cells = [["" if cell is None else str(cell) for cell in row] for row in cells]  # None: a cleared cell.
     _kept()[key]["cells"] = cells
     if link is None:
         return

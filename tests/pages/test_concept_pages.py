@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import conv_output_size
-from tests.support.apptest import page_test, step_view
+from tests.support.apptest import app_test, page_path, page_test, step_view
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("convolution", "padding", "stride", "pooling")
@@ -136,6 +136,17 @@ def test_convolution_rejects_cells_that_are_not_numbers():
     at.run()
     assert at.error[0].value.startswith("The input grid: row 5, column 5: is empty")
 
+
+
+def test_a_cleared_cell_is_said_to_be_empty_and_comes_back_empty():
+    # The browser sends a text cell emptied with Delete as null; the grid keeps it as an empty cell.
+    at = app_test("convolution")
+    at.session_state["conv_grid_5x5_0"] = {"edited_rows": {4: {"5": None}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert at.error[0].value.startswith("The input grid: row 5, column 5: is empty")
+    at.switch_page(page_path("padding")).run()
+    at.switch_page(page_path("convolution")).run()
+    assert at.error and at.error[0].value.startswith("The input grid: row 5, column 5: is empty"), at.error
 
 def test_convolution_edited_kernel_changes_the_numbers():
     at = _run("convolution", **step_view("conv"))
