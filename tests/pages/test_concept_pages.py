@@ -137,7 +137,6 @@ def test_convolution_rejects_cells_that_are_not_numbers():
     assert at.error[0].value.startswith("The input grid: row 5, column 5: is empty")
 
 
-
 def test_a_cleared_cell_is_said_to_be_empty_and_comes_back_empty():
     # The browser sends a text cell emptied with Delete as null; the grid keeps it as an empty cell.
     at = app_test("convolution")
@@ -147,6 +146,7 @@ def test_a_cleared_cell_is_said_to_be_empty_and_comes_back_empty():
     at.switch_page(page_path("padding")).run()
     at.switch_page(page_path("convolution")).run()
     assert at.error and at.error[0].value.startswith("The input grid: row 5, column 5: is empty"), at.error
+
 
 def test_convolution_edited_kernel_changes_the_numbers():
     at = _run("convolution", **step_view("conv"))
